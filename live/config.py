@@ -1,0 +1,152 @@
+"""Settings, read once from `LIVE_*` environment variables (then `.env`, then defaults).
+
+Every setting is documented in README.md; `tests/test_config.py` fails when one is not.
+A bad value stops start-up with the key's name and the offending value in the message.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.config import Config
+
+SETTING_KEYS = (
+    "LIVE_DATA_DIR",
+    "LIVE_STORE_URL",
+    "REDIS_URL",
+    "LIVE_SECRET_KEY",
+    "LIVE_PUBLIC_URL",
+    "LIVE_UPDATE_INTERVAL",
+    "LIVE_LOG_LEVEL",
+)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the key and the value."""
+
+
+class Secret:
+    """A string that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    store_url: str
+    secret_key: Secret
+    public_url: str | None
+    update_interval: float
+    log_level: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.store_url.startswith("sqlite:")
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Read the settings once. `environ` defaults to the process environment."""
+    env = dict(os.environ if environ is None else environ)
+    if env_file is None and environ is None:
+        candidate = Path.cwd() / ".env"
+        env_file = candidate if candidate.is_file() else None
+    config = Config(env_file=env_file, environ=env)
+
+    data_dir = Path(config("LIVE_DATA_DIR", default="var")).expanduser().resolve()
+    store_url = config("LIVE_STORE_URL", default="") or config("REDIS_URL", default="")
+    if not store_url:
+        store_url = f"sqlite:///{data_dir / 'live.sqlite3'}"
+    _check_store_url(store_url)
+
+    public_url = config("LIVE_PUBLIC_URL", default="") or None
+    if public_url is not None:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError(
+                f"LIVE_PUBLIC_URL must be an absolute http(s) URL, got {public_url!r}"
+            )
+        public_url = public_url.rstrip("/")
+
+    raw_interval = config("LIVE_UPDATE_INTERVAL", default="0.1")
+    try:
+        update_interval = float(raw_interval)
+    except ValueError:
+        update_interval = -1.0
+    if not 0.02 <= update_interval <= 5:
+        raise SettingsError(
+            f"LIVE_UPDATE_INTERVAL must be seconds between 0.02 and 5, got {raw_interval!r}"
+        )
+
+    log_level = config("LIVE_LOG_LEVEL", default="info").lower()
+    if log_level not in _LOG_LEVELS:
+        raise SettingsError(f"LIVE_LOG_LEVEL must be one of {_LOG_LEVELS}, got {log_level!r}")
+
+    raw_key = config("LIVE_SECRET_KEY", default="")
+    if raw_key and len(raw_key) < 32:
+        raise SettingsError("LIVE_SECRET_KEY must be at least 32 characters long")
+    secret_key = Secret(raw_key or _persistent_secret(data_dir))
+
+    return Settings(
+        data_dir=data_dir,
+        store_url=store_url,
+        secret_key=secret_key,
+        public_url=public_url,
+        update_interval=update_interval,
+        log_level=log_level,
+    )
+
+
+def _check_store_url(url: str) -> None:
+    scheme = urlsplit(url).scheme
+    if scheme not in ("sqlite", "redis", "rediss", "unix"):
+        raise SettingsError(f"LIVE_STORE_URL must start with sqlite:/// or redis://, got {url!r}")
+    if scheme == "sqlite" and not url.startswith("sqlite:///"):
+        raise SettingsError(f"LIVE_STORE_URL for SQLite must be sqlite:///PATH, got {url!r}")
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """The generated key, kept in the data dir so that tokens survive restarts."""
+    path = data_dir / "secret_key"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"LIVE_DATA_DIR {str(data_dir)!r} cannot be created: {exc}") from exc
+    if not path.exists():
+        # Write aside, then link into place: when several workers start at once,
+        # exactly one key wins and nobody ever reads a half-written file.
+        tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise SettingsError(f"the secret key file {str(path)!r} is empty or too short")
+    return key

@@ -1,0 +1,239 @@
+"""Poll rules shared by the organiser pages, the API and the stream.
+
+Checks what organisers and voters send, and turns stored records into the views that
+the API, the stage and the results pages show.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from live import tally
+from live.errors import N_, BadRequest, Conflict
+from live.store.models import (
+    FinalistDraft,
+    LockedResult,
+    Poll,
+    PollDraft,
+    PollStatus,
+    Snapshot,
+    TieResolution,
+    TieRule,
+)
+from live.store.timestamps import now_iso
+from live.tally import Method, Standing
+
+MIN_FINALISTS = 2
+MAX_FINALISTS = 10
+DEFAULT_WINNERS = 3
+TITLE_MAX = 200
+NAME_MAX = 120
+PITCH_MAX = 600
+OWNER_MAX = 200
+
+
+def _text(value: object, field: str, limit: int, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise BadRequest(N_("%(field)s must be text."), field=field)
+    text = " ".join(value.split())
+    if required and not text:
+        raise BadRequest(N_("%(field)s is required."), field=field)
+    if len(text) > limit:
+        raise BadRequest(
+            N_("%(field)s is too long: at most %(limit)s characters."), field=field, limit=limit
+        )
+    return text
+
+
+def check_draft(
+    title: object, method: object, winners: object, finalists: Sequence[Mapping[str, object]]
+) -> PollDraft:
+    """A valid `PollDraft` from loose input, or BadRequest naming the field at fault."""
+    clean_title = _text(title, "title", TITLE_MAX, required=True)
+    try:
+        clean_method = Method(str(method)) if method else Method.SINGLE
+    except ValueError:
+        raise BadRequest(
+            N_("The method %(value)s is unknown: use single or ranked."),
+            field="method", value=method,
+        ) from None  # fmt: skip
+    if not MIN_FINALISTS <= len(finalists) <= MAX_FINALISTS:
+        raise BadRequest(
+            N_("A poll needs from %(min)s to %(max)s finalists; %(count)s were given."),
+            field="finalists", min=MIN_FINALISTS, max=MAX_FINALISTS, count=len(finalists),
+        )  # fmt: skip
+    drafts: list[FinalistDraft] = []
+    for number, item in enumerate(finalists, start=1):
+        if not isinstance(item, Mapping):
+            raise BadRequest(N_("Finalist %(number)s must be an object."), number=number)
+        drafts.append(
+            FinalistDraft(
+                name=_text(item.get("name"), f"finalists[{number}].name", NAME_MAX, True),
+                pitch=_text(item.get("pitch"), f"finalists[{number}].pitch", PITCH_MAX, False),
+                owner=_text(item.get("owner"), f"finalists[{number}].owner", OWNER_MAX, False),
+            )
+        )
+    names = [d.name.casefold() for d in drafts]
+    if len(set(names)) != len(names):
+        raise BadRequest(N_("Two finalists have the same name."), field="finalists")
+    if winners in (None, ""):
+        clean_winners = min(DEFAULT_WINNERS, len(drafts))
+    else:
+        try:
+            clean_winners = int(str(winners))
+        except ValueError:
+            clean_winners = 0
+        if not 1 <= clean_winners <= len(drafts):
+            raise BadRequest(
+                N_("The number of winners must be from 1 to %(max)s, not %(value)s."),
+                field="winners", max=len(drafts), value=winners,
+            )  # fmt: skip
+    return PollDraft(clean_title, clean_method, clean_winners, tuple(drafts))
+
+
+def parse_choices(poll: Poll, raw: Sequence[str]) -> tuple[int, ...]:
+    """The voter's choices as finalist ids in rank order, or BadRequest in plain words."""
+    values = [value.strip() for value in raw if value.strip()]
+    try:
+        choices = tuple(int(value) for value in values)
+    except ValueError:
+        raise BadRequest(N_("That choice is not one of the finalists."), field="choice") from None
+    try:
+        tally.check_choices(poll.method, poll.finalist_ids, choices)
+    except ValueError as problem:
+        reason = str(problem)
+        if reason == "no choice":
+            raise BadRequest(N_("Choose a finalist before you vote."), field="choice") from None
+        if reason == "too many choices":
+            raise BadRequest(
+                N_("You can choose at most %(max)s."), field="choice",
+                max=tally.max_choices(poll.method),
+            ) from None  # fmt: skip
+        if reason == "duplicate choice":
+            raise BadRequest(
+                N_("You chose the same finalist more than once."), field="choice"
+            ) from None
+        raise BadRequest(N_("That choice is not one of the finalists."), field="choice") from None
+    return choices
+
+
+def standings_view(poll: Poll, standings: Sequence[Standing]) -> list[dict[str, Any]]:
+    names = {f.id: f.name for f in poll.finalists}
+    return [
+        {"finalist_id": s.finalist_id, "name": names.get(s.finalist_id, "?"),
+         "score": s.score, "place": s.place, "tied": s.tied}
+        for s in standings
+    ]  # fmt: skip
+
+
+def decided_winners(poll: Poll, standings: Sequence[Standing],
+                    resolutions: Sequence[TieResolution]) -> tuple[int, ...]:  # fmt: skip
+    return tally.winners(standings, poll.winners, [r.order for r in resolutions])
+
+
+def result_view(poll: Poll, snapshot: Snapshot, locked: LockedResult | None) -> dict[str, Any]:
+    """The results as the API returns them: locked counts once closed, running before."""
+    if locked is not None:
+        standings, ballots, resolutions = locked.standings, locked.ballots, locked.resolutions
+    else:
+        running = tally.count(poll.method, poll.finalist_ids, snapshot.counts)
+        standings, ballots, resolutions = running.standings, running.ballots, ()
+    return {
+        "poll_id": poll.id,
+        "status": poll.status.value,
+        "method": poll.method.value,
+        "ballots": ballots,
+        "tally": standings_view(poll, standings),
+        "winners": list(decided_winners(poll, standings, resolutions)),
+        "open_ties": [
+            {"finalist_ids": list(group.finalist_ids), "place": group.place, "score": group.score}
+            for group in tally.ties_to_resolve(standings, poll.winners)
+            if frozenset(group.finalist_ids) not in {frozenset(r.order) for r in resolutions}
+        ],
+        "resolutions": [
+            {
+                "order": list(r.order),
+                "rule": r.rule.value,
+                "seed": r.seed,
+                "note": r.note,
+                "decided_by": r.decided_by,
+                "decided_at": r.decided_at,
+            }
+            for r in resolutions
+        ],
+        "locked_at": locked.locked_at if locked else None,
+    }
+
+
+def stream_message(snapshot: Snapshot, *, with_counts: bool) -> dict[str, Any]:
+    """One full state of a poll for a stage screen. Counts only when `with_counts`."""
+    poll = snapshot.poll
+    running = tally.count(poll.method, poll.finalist_ids, snapshot.counts)
+    decided = decided_winners(poll, running.standings, snapshot.resolutions)
+    scores = {s.finalist_id: s.score for s in running.standings}
+    names = {f.id: f.name for f in poll.finalists}
+    podium = []
+    for index in range(poll.revealed if poll.status is PollStatus.CLOSED else 0):
+        place = poll.winners - index
+        if place <= len(decided):
+            entry: dict[str, Any] = {"place": place, "finalist_id": decided[place - 1],
+                                     "name": names.get(decided[place - 1], "?")}  # fmt: skip
+            if with_counts:
+                entry["score"] = scores.get(decided[place - 1], 0)
+            podium.append(entry)
+    message: dict[str, Any] = {
+        "version": poll.version,
+        "status": poll.status.value,
+        "ballots": running.ballots,
+        "code": poll.code,
+        "title": poll.title,
+        "method": poll.method.value,
+        "winners": poll.winners,
+        "hide_counts": poll.hide_counts,
+        "finalists": [{"id": f.id, "name": f.name} for f in poll.finalists],
+        "revealed": poll.revealed,
+        "podium": podium,
+    }
+    if with_counts:
+        message["tally"] = standings_view(poll, running.standings)
+    return message
+
+
+def check_revealable(poll: Poll, locked: LockedResult) -> int:
+    """The reveal limit for the store; Conflict when an open tie blocks the next place."""
+    if poll.status is not PollStatus.CLOSED:
+        raise Conflict(N_("Places can be revealed only after the poll is closed."))
+    if poll.revealed >= poll.winners:
+        raise Conflict(N_("Every winning place has been revealed."))
+    decided = decided_winners(poll, locked.standings, locked.resolutions)
+    if len(decided) < poll.winners:
+        raise Conflict(N_("A tie for a winning place must be resolved before the reveal."))
+    return poll.winners
+
+
+def make_resolution(
+    poll: Poll, locked: LockedResult, rule: str, order: Sequence[int], note: str, who: str
+) -> TieResolution:
+    """A checked tie resolution: `lots` draws the order from a fresh recorded seed."""
+    try:
+        clean_rule = TieRule(rule)
+    except ValueError:
+        raise BadRequest(N_("The rule must be lots or decision."), field="rule") from None
+    try:
+        group = tally.check_resolution(locked.standings, poll.winners, order)
+    except ValueError:
+        raise BadRequest(
+            N_("Those finalists are not an open tie for a winning place."), field="order"
+        ) from None
+    seed = None
+    final_order = tuple(order)
+    if clean_rule is TieRule.LOTS:
+        seed = secrets.token_hex(8)
+        final_order = tally.draw_lots(group.finalist_ids, seed)
+    elif not note.strip():
+        raise BadRequest(N_("Say who decided and why, in the note."), field="note")
+    return TieResolution(final_order, clean_rule, seed, note.strip()[:500], who, now_iso())

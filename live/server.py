@@ -1,0 +1,92 @@
+"""The ASGI app: routes, middleware and lifespan wired together, nothing more."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from live import i18n
+from live.config import Settings, load_settings
+from live.errors import LiveError
+from live.hub import Hub
+from live.store import make_store
+from live.tokens import VoterTokens
+from live.web import admin, api, ballot, stage
+from live.web.errors import on_http_error, on_live_error, on_unexpected
+from live.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from live.web.services import Services
+from live.web.templating import STATIC_DIR, Templates
+
+log = logging.getLogger("live")
+
+
+class _HashedStaticFiles(StaticFiles):
+    """Static files; URLs carrying a content hash (`?v=`) may be cached for a year."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if b"v=" in scope.get("query_string", b""):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            response.headers["Cache-Control"] = "public, max-age=60"
+        return response
+
+
+async def healthz(_: object) -> Response:
+    return Response("ok\n", media_type="text/plain")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    i18n.load_catalogues()
+    store = make_store(settings.store_url)
+    services = Services(
+        settings=settings,
+        store=store,
+        hub=Hub(store, settings.update_interval),
+        templates=Templates(),
+        voter_tokens=VoterTokens(settings.secret_key.reveal()),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        log.info("store open: %s", settings.store_url.split("@")[-1])
+        try:
+            yield
+        finally:
+            await services.hub.close()
+            await store.close()
+
+    app = Starlette(
+        routes=[
+            *ballot.routes,
+            *stage.routes,
+            *admin.routes,
+            *api.routes,
+            Route("/healthz", healthz, name="healthz"),
+            Mount("/static", _HashedStaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(i18n.LocaleMiddleware),
+            Middleware(BodyLimitMiddleware),
+        ],
+        exception_handlers={
+            LiveError: on_live_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

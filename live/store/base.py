@@ -1,0 +1,136 @@
+"""The store contract that every backend keeps (SQLite file, Redis).
+
+Guarantees, checked by `tests/test_store_contract.py` against every real backend:
+
+- **One ballot per token.** A poll holds at most one ballot per voter id. Casting again
+  while the poll is open replaces the earlier ballot; it is never counted twice, however
+  many submissions with one token arrive at once.
+- **Atomicity.** A ballot is recorded only while the poll is open, checked in the same
+  atomic step that writes it. Counts are derived from the stored ballots in that same
+  step, so they never drift from them. Closing and locking the result is one atomic
+  step: a ballot lands either before the lock (and is counted) or is refused.
+- **Durability at acknowledgement.** When a write method returns, the change is on
+  disk (SQLite: committed with synchronous=FULL; Redis: appended with appendfsync
+  always). A process killed after that loses nothing.
+- **Ordering of versions.** Every change to a poll raises its `version`; a snapshot's
+  counts belong to the version it carries. Listeners hear "(poll id, version)" after a
+  change is durable; they may miss or merge notices and must read a snapshot.
+- **Locked results never change.** Once closed, a poll's counts are frozen; tie
+  resolutions are recorded once per tie and never replaced.
+
+Errors: `NotFound` for an unknown poll or user, `Conflict` for a request that clashes
+with the current state, `Unavailable` when the backend cannot be reached (nothing was
+written, or the write is not acknowledged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from live.store.models import (
+    Ballot,
+    CastOutcome,
+    LockedResult,
+    Poll,
+    PollDraft,
+    Role,
+    Session,
+    Snapshot,
+    TieResolution,
+    User,
+)
+from live.tokens import VoterToken
+
+ChangeListener = Callable[[int, int], None]
+"""Called on the event loop with (poll id, version) after a change is durable."""
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and bring the schema up to date; idempotent across processes."""
+
+    async def close(self) -> None:
+        """Flush pending writes and release every connection."""
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        """Hear of every change to any poll, from this process and (Redis) all others."""
+
+    # Polls -------------------------------------------------------------------
+    async def create_poll(self, draft: PollDraft) -> Poll:
+        """Store a new draft poll with a fresh unique join code."""
+
+    async def update_poll(self, poll_id: int, draft: PollDraft) -> Poll:
+        """Replace a draft poll's title, method, winners and finalists; Conflict unless draft."""
+
+    async def get_poll(self, poll_id: int) -> Poll:
+        """The poll with this id; NotFound otherwise."""
+
+    async def find_poll(self, code: str) -> Poll:
+        """The poll with this join code (exact, upper case); NotFound otherwise."""
+
+    async def list_polls(self) -> list[Poll]:
+        """All polls, newest first."""
+
+    async def open_poll(self, poll_id: int) -> Poll:
+        """draft -> open. Conflict from any other status."""
+
+    async def close_poll(self, poll_id: int) -> Poll:
+        """open -> closed, freezing the counts as the locked result in the same step."""
+
+    async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
+        """Hide or show the counts on the public stream."""
+
+    async def reveal_next(self, poll_id: int, limit: int) -> Poll:
+        """Raise `revealed` by one if the poll is closed and `revealed < limit`; else Conflict."""
+
+    # Ballots -----------------------------------------------------------------
+    async def cast_ballot(
+        self, token: VoterToken, choices: Sequence[int], sent_at: int | None
+    ) -> CastOutcome:
+        """Record `token`'s ballot, replacing its earlier one; Conflict unless the poll is open.
+
+        `sent_at` is the voter's own submission clock (milliseconds); a submission whose
+        `sent_at` is not newer than the recorded one is stale and changes nothing, so a
+        late network retry never undoes a later change of mind. `choices` must already
+        be checked against the poll (`tally.check_choices`).
+        """
+
+    async def get_ballot(self, poll_id: int, voter_id: str) -> Ballot | None:
+        """The ballot recorded for this voter, if any."""
+
+    async def snapshot(self, poll_id: int) -> Snapshot:
+        """The poll and its choice counts at one consistent instant."""
+
+    async def get_result(self, poll_id: int) -> LockedResult:
+        """The locked result of a closed poll; Conflict while it is not closed."""
+
+    async def resolve_tie(self, poll_id: int, resolution: TieResolution) -> LockedResult:
+        """Record how a tie was resolved; Conflict if that tie already has a resolution."""
+
+    # People ------------------------------------------------------------------
+    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
+        """A new account; Conflict if the e-mail address (any case) is taken."""
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """Replace an account's password hash."""
+
+    async def get_user(self, email: str) -> User:
+        """The account with this e-mail address (any case); NotFound otherwise."""
+
+    async def create_session(
+        self, user_id: int, token_digest: str, csrf: str, expires_at: float
+    ) -> None:
+        """Keep a login session under the digest of its cookie value."""
+
+    async def get_session(self, token_digest: str) -> Session | None:
+        """The live session with this digest, or None when unknown or expired."""
+
+    async def delete_session(self, token_digest: str) -> None:
+        """End a session (log out)."""
+
+    async def create_api_token(self, user_id: int, token_digest: str) -> None:
+        """Keep an API bearer token under its digest."""
+
+    async def get_api_user(self, token_digest: str) -> User | None:
+        """The account that owns this API token digest, if any."""

@@ -1,0 +1,439 @@
+"""The embedded default store: one SQLite file in WAL mode (see `_sqlite_engine`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from live.errors import N_, Conflict, NotFound
+from live.store._sqlite_engine import SQLiteEngine, Tx
+from live.store.base import ChangeListener
+from live.store.codes import new_poll_code
+from live.store.models import (
+    Ballot,
+    CastOutcome,
+    Finalist,
+    LockedResult,
+    Poll,
+    PollDraft,
+    PollStatus,
+    Role,
+    Session,
+    Snapshot,
+    TieResolution,
+    TieRule,
+    User,
+)
+from live.store.timestamps import now_iso
+from live.tally import Method
+from live.tokens import VoterToken
+
+
+def _encode(choices: Sequence[int]) -> str:
+    return ",".join(str(choice) for choice in choices)
+
+
+def _decode(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",")) if text else ()
+
+
+class SQLiteStore:
+    def __init__(self, path: Path) -> None:
+        self._listeners: list[ChangeListener] = []
+        self._engine = SQLiteEngine(path, self._notify)
+
+    def _notify(self, changes: list[tuple[int, int]]) -> None:
+        latest: dict[int, int] = {}
+        for poll_id, version in changes:
+            latest[poll_id] = max(version, latest.get(poll_id, 0))
+        for listener in self._listeners:
+            for poll_id, version in latest.items():
+                listener(poll_id, version)
+
+    async def open(self) -> None:
+        await self._engine.start()
+
+    async def close(self) -> None:
+        await self._engine.stop()
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    # Polls -------------------------------------------------------------------
+    async def create_poll(self, draft: PollDraft) -> Poll:
+        def create(tx: Tx) -> int:
+            for _ in range(20):
+                try:
+                    cursor = tx.conn.execute(
+                        "INSERT INTO polls (code, title, method, winners, created_at)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (new_poll_code(), draft.title, draft.method, draft.winners, now_iso()),
+                    )
+                except sqlite3.IntegrityError:
+                    continue  # the code was taken; draw another
+                poll_id = int(cursor.lastrowid or 0)
+                _insert_finalists(tx.conn, poll_id, draft)
+                tx.changed(poll_id, 1)
+                return poll_id
+            raise Conflict(N_("Could not find a free poll code. Try again."))
+
+        return await self.get_poll(await self._engine.write(create))
+
+    async def update_poll(self, poll_id: int, draft: PollDraft) -> Poll:
+        def update(tx: Tx) -> None:
+            status = _status(tx.conn, poll_id)
+            if status is not PollStatus.DRAFT:
+                raise Conflict(
+                    N_("Only a draft poll can be edited; this one is %(status)s."),
+                    status=status.value,
+                )
+            tx.conn.execute(
+                "UPDATE polls SET title = ?, method = ?, winners = ? WHERE id = ?",
+                (draft.title, draft.method, draft.winners, poll_id),
+            )
+            tx.conn.execute("DELETE FROM finalists WHERE poll_id = ?", (poll_id,))
+            _insert_finalists(tx.conn, poll_id, draft)
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(update)
+        return await self.get_poll(poll_id)
+
+    async def get_poll(self, poll_id: int) -> Poll:
+        return await self._engine.read(lambda conn: _load_poll(conn, "id", poll_id))
+
+    async def find_poll(self, code: str) -> Poll:
+        return await self._engine.read(lambda conn: _load_poll(conn, "code", code))
+
+    async def list_polls(self) -> list[Poll]:
+        def list_all(conn: sqlite3.Connection) -> list[Poll]:
+            ids = [row[0] for row in conn.execute("SELECT id FROM polls ORDER BY id DESC")]
+            return [_load_poll(conn, "id", poll_id) for poll_id in ids]
+
+        return await self._engine.read(list_all)
+
+    async def _transition(self, poll_id: int, source: PollStatus, target: PollStatus) -> Poll:
+        def transition(tx: Tx) -> None:
+            status = _status(tx.conn, poll_id)
+            if status is not source:
+                raise Conflict(
+                    N_("The poll is %(status)s, so it cannot be %(action)s."),
+                    status=status.value,
+                    action="opened" if target is PollStatus.OPEN else "closed",
+                )
+            column = "opened_at" if target is PollStatus.OPEN else "closed_at"
+            stamp = now_iso()
+            tx.conn.execute(
+                f"UPDATE polls SET status = ?, {column} = ? WHERE id = ?",  # noqa: S608
+                (target.value, stamp, poll_id),
+            )
+            if target is PollStatus.CLOSED:
+                counts = _counts(tx.conn, poll_id)
+                tx.conn.execute(
+                    "INSERT INTO results (poll_id, counts, locked_at) VALUES (?, ?, ?)",
+                    (poll_id, json.dumps([[list(c), n] for c, n in counts]), stamp),
+                )
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(transition)
+        return await self.get_poll(poll_id)
+
+    async def open_poll(self, poll_id: int) -> Poll:
+        return await self._transition(poll_id, PollStatus.DRAFT, PollStatus.OPEN)
+
+    async def close_poll(self, poll_id: int) -> Poll:
+        return await self._transition(poll_id, PollStatus.OPEN, PollStatus.CLOSED)
+
+    async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
+        def hide(tx: Tx) -> None:
+            _status(tx.conn, poll_id)
+            tx.conn.execute("UPDATE polls SET hide_counts = ? WHERE id = ?", (hidden, poll_id))
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(hide)
+        return await self.get_poll(poll_id)
+
+    async def reveal_next(self, poll_id: int, limit: int) -> Poll:
+        def reveal(tx: Tx) -> None:
+            if _status(tx.conn, poll_id) is not PollStatus.CLOSED:
+                raise Conflict(N_("Places can be revealed only after the poll is closed."))
+            cursor = tx.conn.execute(
+                "UPDATE polls SET revealed = revealed + 1 WHERE id = ? AND revealed < ?",
+                (poll_id, limit),
+            )
+            if cursor.rowcount != 1:
+                raise Conflict(N_("There is no further decided place to reveal."))
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(reveal)
+        return await self.get_poll(poll_id)
+
+    # Ballots -----------------------------------------------------------------
+    async def cast_ballot(
+        self, token: VoterToken, choices: Sequence[int], sent_at: int | None
+    ) -> CastOutcome:
+        encoded = _encode(choices)
+
+        def cast(tx: Tx) -> CastOutcome:
+            poll_id = token.poll_id
+            if _status(tx.conn, poll_id) is not PollStatus.OPEN:
+                raise Conflict(N_("Voting is not open for this poll."))
+            row = tx.conn.execute(
+                "SELECT choices, revision, updated_at, sent_at FROM ballots"
+                " WHERE poll_id = ? AND voter_id = ?",
+                (poll_id, token.voter_id),
+            ).fetchone()
+            if row is not None and sent_at is not None and row[3] is not None and sent_at <= row[3]:
+                return CastOutcome(Ballot(_decode(row[0]), row[1], row[2]), False, True)
+            stamp = now_iso()
+            if row is None:
+                tx.conn.execute(
+                    "INSERT INTO ballots (poll_id, voter_id, token_kind, choices, sent_at,"
+                    " cast_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (poll_id, token.voter_id, token.kind, encoded, sent_at, stamp, stamp),
+                )
+                revision = 1
+            else:
+                revision = row[1] + 1
+                tx.conn.execute(
+                    "UPDATE ballots SET choices = ?, sent_at = ?, revision = ?, updated_at = ?"
+                    " WHERE poll_id = ? AND voter_id = ?",
+                    (encoded, sent_at, revision, stamp, poll_id, token.voter_id),
+                )
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+            return CastOutcome(Ballot(tuple(choices), revision, stamp), row is not None, False)
+
+        return await self._engine.write(cast)
+
+    async def get_ballot(self, poll_id: int, voter_id: str) -> Ballot | None:
+        def get(conn: sqlite3.Connection) -> Ballot | None:
+            row = conn.execute(
+                "SELECT choices, revision, updated_at FROM ballots"
+                " WHERE poll_id = ? AND voter_id = ?",
+                (poll_id, voter_id),
+            ).fetchone()
+            return None if row is None else Ballot(_decode(row[0]), row[1], row[2])
+
+        return await self._engine.read(get)
+
+    async def snapshot(self, poll_id: int) -> Snapshot:
+        def read(conn: sqlite3.Connection) -> Snapshot:
+            poll = _load_poll(conn, "id", poll_id)
+            counts = tuple(_counts(conn, poll_id))
+            resolutions = _resolutions(conn, poll_id) if poll.status is PollStatus.CLOSED else ()
+            return Snapshot(poll, counts, resolutions)
+
+        return await self._engine.read(read)
+
+    async def get_result(self, poll_id: int) -> LockedResult:
+        return await self._engine.read(lambda conn: _load_result(conn, poll_id))
+
+    async def resolve_tie(self, poll_id: int, resolution: TieResolution) -> LockedResult:
+        def resolve(tx: Tx) -> None:
+            _load_result(tx.conn, poll_id)
+            try:
+                tx.conn.execute(
+                    "INSERT INTO tie_resolutions (poll_id, tie_key, finalists, rule, seed, note,"
+                    " decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        poll_id,
+                        _encode(sorted(resolution.order)),
+                        _encode(resolution.order),
+                        resolution.rule.value,
+                        resolution.seed,
+                        resolution.note,
+                        resolution.decided_by,
+                        resolution.decided_at,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(N_("This tie has already been resolved.")) from None
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(resolve)
+        return await self.get_result(poll_id)
+
+    # People ------------------------------------------------------------------
+    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
+        def create(tx: Tx) -> None:
+            try:
+                tx.conn.execute(
+                    "INSERT INTO users (email, role, password_hash, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (email, role.value, password_hash, now_iso()),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(
+                    N_("An account for %(email)s exists already."), email=email
+                ) from None
+
+        await self._engine.write(create)
+        return await self.get_user(email)
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        def update(tx: Tx) -> None:
+            tx.conn.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            )
+
+        await self._engine.write(update)
+
+    async def get_user(self, email: str) -> User:
+        def get(conn: sqlite3.Connection) -> User:
+            row = conn.execute(
+                f"{_USER_COLUMNS} FROM users u WHERE u.email = ?", (email,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(N_("There is no account for %(email)s."), email=email)
+            return _user(row)
+
+        return await self._engine.read(get)
+
+    async def create_session(
+        self, user_id: int, token_digest: str, csrf: str, expires_at: float
+    ) -> None:
+        def create(tx: Tx) -> None:
+            tx.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (time.time(),))
+            tx.conn.execute(
+                "INSERT INTO sessions (token_digest, user_id, csrf, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (token_digest, user_id, csrf, expires_at),
+            )
+
+        await self._engine.write(create)
+
+    async def get_session(self, token_digest: str) -> Session | None:
+        def get(conn: sqlite3.Connection) -> Session | None:
+            row = conn.execute(
+                f"{_USER_COLUMNS}, s.csrf, s.expires_at FROM sessions s"
+                " JOIN users u ON u.id = s.user_id WHERE s.token_digest = ?",
+                (token_digest,),
+            ).fetchone()
+            if row is None or row[6] < time.time():
+                return None
+            return Session(_user(row[:5]), row[5], row[6])
+
+        return await self._engine.read(get)
+
+    async def delete_session(self, token_digest: str) -> None:
+        def delete(tx: Tx) -> None:
+            tx.conn.execute("DELETE FROM sessions WHERE token_digest = ?", (token_digest,))
+
+        await self._engine.write(delete)
+
+    async def create_api_token(self, user_id: int, token_digest: str) -> None:
+        def create(tx: Tx) -> None:
+            tx.conn.execute(
+                "INSERT INTO api_tokens (token_digest, user_id, created_at) VALUES (?, ?, ?)",
+                (token_digest, user_id, now_iso()),
+            )
+
+        await self._engine.write(create)
+
+    async def get_api_user(self, token_digest: str) -> User | None:
+        def get(conn: sqlite3.Connection) -> User | None:
+            row = conn.execute(
+                f"{_USER_COLUMNS} FROM users u JOIN api_tokens t ON t.user_id = u.id"
+                " WHERE t.token_digest = ?",
+                (token_digest,),
+            ).fetchone()
+            return None if row is None else _user(row)
+
+        return await self._engine.read(get)
+
+
+_USER_COLUMNS = "SELECT u.id, u.email, u.role, u.password_hash, u.created_at"
+
+
+def _user(row: Sequence[object]) -> User:
+    return User(
+        int(str(row[0])),
+        str(row[1]),
+        Role(str(row[2])),
+        None if row[3] is None else str(row[3]),
+        str(row[4]),
+    )
+
+
+def _status(conn: sqlite3.Connection, poll_id: int) -> PollStatus:
+    row = conn.execute("SELECT status FROM polls WHERE id = ?", (poll_id,)).fetchone()
+    if row is None:
+        raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+    return PollStatus(row[0])
+
+
+def _bump(conn: sqlite3.Connection, poll_id: int) -> int:
+    row = conn.execute(
+        "UPDATE polls SET version = version + 1 WHERE id = ? RETURNING version", (poll_id,)
+    ).fetchone()
+    return int(row[0])
+
+
+def _insert_finalists(conn: sqlite3.Connection, poll_id: int, draft: PollDraft) -> None:
+    conn.executemany(
+        "INSERT INTO finalists (poll_id, position, name, pitch, owner) VALUES (?, ?, ?, ?, ?)",
+        [(poll_id, i, f.name, f.pitch, f.owner) for i, f in enumerate(draft.finalists)],
+    )
+
+
+def _counts(conn: sqlite3.Connection, poll_id: int) -> list[tuple[tuple[int, ...], int]]:
+    rows = conn.execute(
+        "SELECT choices, COUNT(*) FROM ballots WHERE poll_id = ? GROUP BY choices ORDER BY choices",
+        (poll_id,),
+    )
+    return [(_decode(choices), number) for choices, number in rows]
+
+
+_POLL_BY = {
+    column: "SELECT id, code, title, method, winners, status, hide_counts, revealed, version,"  # noqa: S608 - column names from a fixed list
+    f" created_at, opened_at, closed_at FROM polls WHERE {column} = ?"
+    for column in ("id", "code")
+}
+
+
+def _load_poll(conn: sqlite3.Connection, column: str, value: object) -> Poll:
+    row = conn.execute(_POLL_BY[column], (value,)).fetchone()
+    if row is None:
+        if column == "code":
+            raise NotFound(N_("There is no poll with the code %(code)s."), code=value)
+        raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=value)
+    finalists = tuple(
+        Finalist(*f)
+        for f in conn.execute(
+            "SELECT id, name, pitch, owner FROM finalists WHERE poll_id = ? ORDER BY position",
+            (row[0],),
+        )
+    )
+    return Poll(
+        id=row[0], code=row[1], title=row[2], method=Method(row[3]), winners=row[4],
+        status=PollStatus(row[5]), hide_counts=bool(row[6]), revealed=row[7], version=row[8],
+        finalists=finalists, created_at=row[9], opened_at=row[10], closed_at=row[11],
+    )  # fmt: skip
+
+
+def _load_result(conn: sqlite3.Connection, poll_id: int) -> LockedResult:
+    poll = _load_poll(conn, "id", poll_id)
+    row = conn.execute(
+        "SELECT counts, locked_at FROM results WHERE poll_id = ?", (poll_id,)
+    ).fetchone()
+    if row is None:
+        raise Conflict(N_("The result is locked only when the poll closes."))
+    resolutions = _resolutions(conn, poll_id)
+    counts = tuple((tuple(choices), number) for choices, number in json.loads(row[0]))
+    return LockedResult(
+        poll_id=poll_id, method=poll.method, finalist_ids=poll.finalist_ids, counts=counts,
+        locked_at=row[1], resolutions=resolutions,
+    )  # fmt: skip
+
+
+def _resolutions(conn: sqlite3.Connection, poll_id: int) -> tuple[TieResolution, ...]:
+    return tuple(
+        TieResolution(_decode(r[0]), TieRule(r[1]), r[2], r[3], r[4], r[5])
+        for r in conn.execute(
+            "SELECT finalists, rule, seed, note, decided_by, decided_at FROM tie_resolutions"
+            " WHERE poll_id = ? ORDER BY decided_at, tie_key",
+            (poll_id,),
+        )
+    )

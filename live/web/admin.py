@@ -1,0 +1,205 @@
+"""Organiser and host pages: log in, set up polls, run the finale from a laptop or phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from live import i18n, polls
+from live.errors import N_, BadRequest, LiveError, Unauthorized
+from live.store.models import Poll, PollDraft, PollStatus, Session
+from live.tokens import digest
+from live.web.auth import (
+    EVERYONE,
+    ORGANISERS,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    check_csrf,
+    log_in,
+    require_session,
+)
+from live.web.services import services
+
+_FORM_LIMITS = {"max_fields": 100, "max_files": 0, "max_part_size": 16384}
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/admin"
+    return target
+
+
+async def login_page(request: Request) -> Response:
+    return services(request).templates.render(
+        request, "admin/login.html",
+        {"error": None, "email": "", "next": _safe_next(request.query_params.get("next"))},
+    )  # fmt: skip
+
+
+async def login(request: Request) -> Response:
+    form = await request.form(**_FORM_LIMITS)
+    email, target = str(form.get("email", "")), _safe_next(str(form.get("next", "")))
+    try:
+        secret = await log_in(services(request).store, email, str(form.get("password", "")))
+    except Unauthorized as error:
+        return services(request).templates.render(
+            request, "admin/login.html",
+            {"error": i18n.gettext(error.message), "email": email[:200], "next": target},
+            status_code=401,
+        )  # fmt: skip
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, secret, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
+        secure=services(request).is_https(request), path="/",
+    )  # fmt: skip
+    return response
+
+
+async def logout(request: Request) -> Response:
+    session = await require_session(request)
+    check_csrf(session, await request.form(**_FORM_LIMITS))
+    await services(request).store.delete_session(digest(request.cookies[SESSION_COOKIE]))
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _render(request: Request, name: str, session: Session, status_code: int = 200,
+            **context: Any) -> Response:  # fmt: skip
+    return services(request).templates.render(
+        request,
+        name,
+        {"session": session, "user": session.user, **context},
+        status_code=status_code,
+    )
+
+
+async def dashboard(request: Request) -> Response:
+    session = await require_session(request)
+    found = await services(request).store.list_polls()
+    return _render(request, "admin/dashboard.html", session, polls=found)
+
+
+def _draft_from_form(form: FormData) -> PollDraft:
+    finalists = []
+    for number in range(1, polls.MAX_FINALISTS + 1):
+        fields = {key: str(form.get(f"{key}_{number}", "")).strip()
+                  for key in ("name", "pitch", "owner")}  # fmt: skip
+        if any(fields.values()):
+            finalists.append(fields)
+    return polls.check_draft(form.get("title"), form.get("method"), form.get("winners"), finalists)
+
+
+def _form_values(form: FormData | None, poll: Poll | None) -> dict[str, Any]:
+    """What the poll form shows: the submitted values after an error, else the poll's."""
+    if form is not None:
+        return {key: str(value) for key, value in form.items()}
+    values: dict[str, Any] = {"title": "", "method": "single", "winners": "3"}
+    if poll is not None:
+        values = {"title": poll.title, "method": poll.method.value, "winners": str(poll.winners)}
+        for number, finalist in enumerate(poll.finalists, start=1):
+            values |= {f"name_{number}": finalist.name, f"pitch_{number}": finalist.pitch,
+                       f"owner_{number}": finalist.owner}  # fmt: skip
+    return values
+
+
+async def new_poll(request: Request) -> Response:
+    session = await require_session(request, ORGANISERS)
+    form = await request.form(**_FORM_LIMITS) if request.method == "POST" else None
+    if form is not None:
+        check_csrf(session, form)
+        try:
+            poll = await services(request).store.create_poll(_draft_from_form(form))
+        except BadRequest as error:
+            return _render(request, "admin/poll_form.html", session, status_code=400, poll=None,
+                           values=_form_values(form, None),
+                           error=i18n.gettext(error.message, **error.params))  # fmt: skip
+        return RedirectResponse(f"/admin/polls/{poll.id}", status_code=303)
+    return _render(request, "admin/poll_form.html", session, poll=None,
+                   values=_form_values(None, None), error=None)  # fmt: skip
+
+
+async def edit_poll(request: Request) -> Response:
+    session = await require_session(request, ORGANISERS)
+    store = services(request).store
+    poll = await store.get_poll(request.path_params["poll_id"])
+    form = await request.form(**_FORM_LIMITS) if request.method == "POST" else None
+    if form is not None:
+        check_csrf(session, form)
+        try:
+            poll = await store.update_poll(poll.id, _draft_from_form(form))
+        except LiveError as error:
+            return _render(request, "admin/poll_form.html", session, status_code=error.status,
+                           poll=poll, values=_form_values(form, poll),
+                           error=i18n.gettext(error.message, **error.params))  # fmt: skip
+        return RedirectResponse(f"/admin/polls/{poll.id}", status_code=303)
+    return _render(request, "admin/poll_form.html", session, poll=poll,
+                   values=_form_values(None, poll), error=None)  # fmt: skip
+
+
+async def poll_detail(request: Request, session: Session | None = None,
+                      error: str | None = None, status_code: int = 200) -> Response:  # fmt: skip
+    session = session or await require_session(request)
+    store = services(request).store
+    snapshot = await store.snapshot(request.path_params["poll_id"])
+    poll = snapshot.poll
+    locked = await store.get_result(poll.id) if poll.status is PollStatus.CLOSED else None
+    return _render(
+        request, "admin/poll.html", session, status_code=status_code, poll=poll,
+        results=polls.result_view(poll, snapshot, locked), error=error,
+        ballot_url=services(request).absolute(request, f"/p/{poll.code}"),
+    )  # fmt: skip
+
+
+async def poll_action(request: Request) -> Response:
+    """The host's buttons: open, close, hide or show counts, reveal, resolve a tie."""
+    action = request.path_params["action"]
+    session = await require_session(request, ORGANISERS if action == "tie" else EVERYONE)
+    form = await request.form(**_FORM_LIMITS)
+    check_csrf(session, form)
+    store = services(request).store
+    poll_id = request.path_params["poll_id"]
+    try:
+        if action == "open":
+            await store.open_poll(poll_id)
+        elif action == "close":
+            await store.close_poll(poll_id)
+        elif action in ("hide", "show"):
+            await store.set_hide_counts(poll_id, action == "hide")
+        elif action == "reveal":
+            poll = await store.get_poll(poll_id)
+            limit = polls.check_revealable(poll, await store.get_result(poll_id))
+            await store.reveal_next(poll_id, limit)
+        elif action == "tie":
+            poll = await store.get_poll(poll_id)
+            order = [int(str(v)) for v in form.getlist("order") if str(v).isdigit()]
+            resolution = polls.make_resolution(
+                poll, await store.get_result(poll_id), str(form.get("rule")), order,
+                str(form.get("note", "")), session.user.email,
+            )  # fmt: skip
+            await store.resolve_tie(poll_id, resolution)
+        else:
+            raise BadRequest(N_("Unknown action %(action)s."), action=action)
+    except LiveError as error:
+        if error.status >= 500:
+            raise
+        return await poll_detail(request, session, i18n.gettext(error.message, **error.params),
+                                 error.status)  # fmt: skip
+    return RedirectResponse(f"/admin/polls/{poll_id}", status_code=303)
+
+
+routes = [
+    Route("/admin/login", login_page, methods=["GET"], name="login"),
+    Route("/admin/login", login, methods=["POST"]),
+    Route("/admin/logout", logout, methods=["POST"], name="logout"),
+    Route("/admin", dashboard, name="dashboard"),
+    Route("/admin/polls/new", new_poll, methods=["GET", "POST"], name="new_poll"),
+    Route("/admin/polls/{poll_id:id}", poll_detail, name="poll_detail"),
+    Route("/admin/polls/{poll_id:id}/edit", edit_poll, methods=["GET", "POST"], name="edit_poll"),
+    Route("/admin/polls/{poll_id:id}/{action:str}", poll_action, methods=["POST"],
+          name="poll_action"),
+]  # fmt: skip

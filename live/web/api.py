@@ -1,0 +1,175 @@
+"""The JSON API for organisers' scripts, behind bearer tokens (`live api-token EMAIL`).
+
+Every route here is described in `openapi.py`; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from live import polls
+from live.errors import N_, BadRequest, Conflict
+from live.store.models import Poll, PollDraft, PollStatus
+from live.web.auth import EVERYONE, ORGANISERS, require_api_user
+from live.web.openapi import openapi_document
+from live.web.services import services
+
+
+def poll_view(request: Request, poll: Poll) -> dict[str, Any]:
+    svc = services(request)
+    ballot_url = svc.absolute(request, f"/p/{poll.code}")
+    return {
+        "id": poll.id,
+        "code": poll.code,
+        "title": poll.title,
+        "method": poll.method.value,
+        "winners": poll.winners,
+        "status": poll.status.value,
+        "hide_counts": poll.hide_counts,
+        "revealed": poll.revealed,
+        "version": poll.version,
+        "finalists": [
+            {"id": f.id, "name": f.name, "pitch": f.pitch, "owner": f.owner} for f in poll.finalists
+        ],
+        "ballot_url": ballot_url,
+        "stage_url": svc.absolute(request, f"/s/{poll.code}"),
+        "stream_url": "ws" + ballot_url.removeprefix("http") + "/stream",
+        "created_at": poll.created_at,
+        "opened_at": poll.opened_at,
+        "closed_at": poll.closed_at,
+    }
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest(N_("The request body must be valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise BadRequest(N_("The request body must be a JSON object."))
+    return body
+
+
+def _poll_id(request: Request) -> int:
+    poll_id: int = request.path_params["poll_id"]
+    return poll_id
+
+
+def _draft_from(body: dict[str, Any]) -> PollDraft:
+    finalists = body.get("finalists")
+    if not isinstance(finalists, list):
+        raise BadRequest(N_("finalists must be a list of objects with a name."),
+                         field="finalists")  # fmt: skip
+    return polls.check_draft(body.get("title"), body.get("method"), body.get("winners"), finalists)
+
+
+async def create_poll(request: Request) -> Response:
+    await require_api_user(request, ORGANISERS)
+    draft = _draft_from(await _json_object(request))
+    poll = await services(request).store.create_poll(draft)
+    return JSONResponse(poll_view(request, poll), status_code=201)
+
+
+async def list_polls(request: Request) -> Response:
+    await require_api_user(request, EVERYONE)
+    found = await services(request).store.list_polls()
+    return JSONResponse({"polls": [poll_view(request, poll) for poll in found]})
+
+
+async def get_poll(request: Request) -> Response:
+    await require_api_user(request, EVERYONE)
+    return JSONResponse(
+        poll_view(request, await services(request).store.get_poll(_poll_id(request)))
+    )
+
+
+async def update_poll(request: Request) -> Response:
+    await require_api_user(request, ORGANISERS)
+    draft = _draft_from(await _json_object(request))
+    poll = await services(request).store.update_poll(_poll_id(request), draft)
+    return JSONResponse(poll_view(request, poll))
+
+
+async def open_poll(request: Request) -> Response:
+    await require_api_user(request, EVERYONE)
+    return JSONResponse(
+        poll_view(request, await services(request).store.open_poll(_poll_id(request)))
+    )
+
+
+async def close_poll(request: Request) -> Response:
+    await require_api_user(request, EVERYONE)
+    poll = await services(request).store.close_poll(_poll_id(request))
+    return JSONResponse(poll_view(request, poll))
+
+
+async def hide_counts(request: Request) -> Response:
+    await require_api_user(request, EVERYONE)
+    hidden = (await _json_object(request)).get("hidden")
+    if not isinstance(hidden, bool):
+        raise BadRequest(N_("hidden must be true or false."), field="hidden")
+    poll = await services(request).store.set_hide_counts(_poll_id(request), hidden)
+    return JSONResponse(poll_view(request, poll))
+
+
+async def reveal(request: Request) -> Response:
+    await require_api_user(request, EVERYONE)
+    store = services(request).store
+    poll = await store.get_poll(_poll_id(request))
+    if poll.status is not PollStatus.CLOSED:
+        raise Conflict(N_("Places can be revealed only after the poll is closed."))
+    limit = polls.check_revealable(poll, await store.get_result(poll.id))
+    return JSONResponse(poll_view(request, await store.reveal_next(poll.id, limit)))
+
+
+async def results(request: Request) -> Response:
+    await require_api_user(request, EVERYONE)
+    store = services(request).store
+    snapshot = await store.snapshot(_poll_id(request))
+    poll = snapshot.poll
+    locked = await store.get_result(poll.id) if poll.status is PollStatus.CLOSED else None
+    return JSONResponse(polls.result_view(poll, snapshot, locked))
+
+
+async def resolve_tie(request: Request) -> Response:
+    user = await require_api_user(request, ORGANISERS)
+    body = await _json_object(request)
+    store = services(request).store
+    poll = await store.get_poll(_poll_id(request))
+    if poll.status is not PollStatus.CLOSED:
+        raise Conflict(N_("A tie can be resolved only after the poll is closed."))
+    order = body.get("order")
+    if not isinstance(order, list) or not all(isinstance(i, int) for i in order):
+        raise BadRequest(N_("order must be a list of finalist ids."), field="order")
+    note = body.get("note") or ""
+    if not isinstance(note, str):
+        raise BadRequest(N_("note must be text."), field="note")
+    locked = await store.get_result(poll.id)
+    resolution = polls.make_resolution(poll, locked, str(body.get("rule")), order, note, user.email)
+    locked = await store.resolve_tie(poll.id, resolution)
+    snapshot = await store.snapshot(poll.id)
+    return JSONResponse(polls.result_view(snapshot.poll, snapshot, locked), status_code=201)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(services(request).base_url(request)))
+
+
+routes = [
+    Route("/api/openapi.json", openapi, name="openapi"),
+    Route("/api/polls", create_poll, methods=["POST"]),
+    Route("/api/polls", list_polls, methods=["GET"]),
+    Route("/api/polls/{poll_id:id}", get_poll, methods=["GET"]),
+    Route("/api/polls/{poll_id:id}", update_poll, methods=["PUT"]),
+    Route("/api/polls/{poll_id:id}/open", open_poll, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/close", close_poll, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/hide-counts", hide_counts, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/reveal", reveal, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/results", results, methods=["GET"]),
+    Route("/api/polls/{poll_id:id}/ties", resolve_tie, methods=["POST"]),
+]

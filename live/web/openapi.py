@@ -1,0 +1,160 @@
+"""The OpenAPI 3.1 document for `/api/`, written out so that it says exactly what we mean."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_POLL = {"application/json": {"schema": {"$ref": "#/components/schemas/Poll"}}}
+_RESULTS = {"application/json": {"schema": {"$ref": "#/components/schemas/Results"}}}
+
+
+def _op(summary: str, ok: str, content: dict[str, Any] | None, *errors: str,
+        body: str | None = None) -> dict[str, Any]:  # fmt: skip
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {ok: {"description": "OK", **({"content": content} if content else {})}},
+    }
+    for status in ("401", "403", *errors):
+        operation["responses"][status] = _ERROR
+    if body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    return operation
+
+
+_POLL_ID = [{"name": "poll_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "live", "version": "1",
+                 "description": "Finale polls for KS's idea competition. Send a token from "
+                                "`live api-token EMAIL` as `Authorization: Bearer TOKEN`."},
+        "servers": [{"url": server_url}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/polls": {
+                "get": _op("List polls", "200", {"application/json": {"schema": {
+                    "type": "object", "properties": {"polls": {"type": "array", "items": {
+                        "$ref": "#/components/schemas/Poll"}}}}}}),
+                "post": _op("Create a draft poll", "201", _POLL, "400", "413", body="PollDraft"),
+            },
+            "/api/polls/{poll_id}": {
+                "parameters": _POLL_ID,
+                "get": _op("One poll", "200", _POLL, "404"),
+                "put": _op("Replace a draft poll", "200", _POLL, "400", "404", "409",
+                           body="PollDraft"),
+            },
+            "/api/polls/{poll_id}/open": {
+                "parameters": _POLL_ID, "post": _op("Open voting", "200", _POLL, "404", "409")},
+            "/api/polls/{poll_id}/close": {
+                "parameters": _POLL_ID,
+                "post": _op("Close voting and lock the result", "200", _POLL, "404", "409")},
+            "/api/polls/{poll_id}/hide-counts": {
+                "parameters": _POLL_ID,
+                "post": _op("Hide or show counts on the public stream", "200", _POLL, "400",
+                            "404", body="HideCounts")},
+            "/api/polls/{poll_id}/reveal": {
+                "parameters": _POLL_ID,
+                "post": _op("Reveal the next place (third, second, first)", "200", _POLL,
+                            "404", "409")},
+            "/api/polls/{poll_id}/results": {
+                "parameters": _POLL_ID,
+                "get": _op("Running or locked results", "200", _RESULTS, "404")},
+            "/api/polls/{poll_id}/ties": {
+                "parameters": _POLL_ID,
+                "post": _op("Resolve a tie for a winning place", "201", _RESULTS, "400", "404",
+                            "409", body="TieResolution")},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {"Error": {"description": "An error, in the caller's language",
+                                    "content": {"application/json": {"schema": {
+                                        "$ref": "#/components/schemas/Error"}}}}},
+            "schemas": _SCHEMAS,
+        },
+    }  # fmt: skip
+
+
+_FINALIST = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "pitch": {"type": "string", "maxLength": 600},
+        "owner": {"type": "string", "maxLength": 200},
+    },
+}
+
+_SCHEMAS: dict[str, Any] = {
+    "PollDraft": {
+        "type": "object",
+        "required": ["title", "finalists"],
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+            "finalists": {"type": "array", "minItems": 2, "maxItems": 10, "items": _FINALIST},
+            "method": {"type": "string", "enum": ["single", "ranked"], "default": "single"},
+            "winners": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
+        },
+    },
+    "Poll": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "code": {"type": "string"}, "title": {"type": "string"},
+            "method": {"type": "string", "enum": ["single", "ranked"]},
+            "winners": {"type": "integer"},
+            "status": {"type": "string", "enum": ["draft", "open", "closed"]},
+            "hide_counts": {"type": "boolean"}, "revealed": {"type": "integer"},
+            "version": {"type": "integer"},
+            "finalists": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"},
+                "pitch": {"type": "string"}, "owner": {"type": "string"}}}},
+            "ballot_url": {"type": "string", "format": "uri"},
+            "stage_url": {"type": "string", "format": "uri"},
+            "stream_url": {"type": "string", "format": "uri",
+                           "description": "Websocket: JSON snapshots with version, status, "
+                                          "ballots, and tally unless counts are hidden."},
+        },
+    },
+    "Standing": {
+        "type": "object",
+        "properties": {"finalist_id": {"type": "integer"}, "name": {"type": "string"},
+                       "score": {"type": "integer"}, "place": {"type": "integer"},
+                       "tied": {"type": "boolean"}},
+    },
+    "Results": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string"}, "ballots": {"type": "integer"},
+            "tally": {"type": "array", "items": {"$ref": "#/components/schemas/Standing"}},
+            "winners": {"type": "array", "items": {"type": "integer"},
+                        "description": "Finalist ids in place order; shorter than the number "
+                                       "of winners while a tie for a winning place is open."},
+            "open_ties": {"type": "array", "items": {"type": "object"}},
+            "resolutions": {"type": "array", "items": {"type": "object"}},
+            "locked_at": {"type": ["string", "null"]},
+        },
+    },
+    "HideCounts": {"type": "object", "required": ["hidden"],
+                   "properties": {"hidden": {"type": "boolean"}}},
+    "TieResolution": {
+        "type": "object",
+        "required": ["rule", "order"],
+        "properties": {
+            "rule": {"type": "string", "enum": ["lots", "decision"]},
+            "order": {"type": "array", "items": {"type": "integer"},
+                      "description": "The tied finalists; for `decision`, in the decided order."},
+            "note": {"type": "string", "description": "Required for `decision`: who and why."},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "properties": {"error": {"type": "object", "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "field": {"type": "string"}}}},
+    },
+}  # fmt: skip

@@ -1,0 +1,59 @@
+"""Jinja2 set-up: autoescape, gettext, and static URLs that carry a content hash."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from live import i18n
+
+STATIC_DIR = Path(str(resources.files("live").joinpath("static")))
+TEMPLATE_DIR = Path(str(resources.files("live").joinpath("templates")))
+
+
+def _static_hashes() -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in STATIC_DIR.iterdir()
+        if path.is_file()
+    }
+
+
+class Templates:
+    def __init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+            autoescape=True,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.install_gettext_callables(  # type: ignore[attr-defined]
+            i18n.gettext, i18n.ngettext, newstyle=True
+        )
+        self._hashes = _static_hashes()
+        self.env.globals["languages"] = i18n.LANGUAGES
+
+    def static_url(self, request: Request, name: str) -> str:
+        return f"{request.url_for('static', path=name).path}?v={self._hashes[name]}"
+
+    def render(
+        self, request: Request, name: str, context: dict[str, Any] | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:  # fmt: skip
+        template = self.env.get_template(name)
+        html = template.render(
+            request=request,
+            url_for=lambda route, **params: request.url_for(route, **params).path,
+            static_url=lambda file: self.static_url(request, file),
+            language=i18n.current_language(),
+            **(context or {}),
+        )
+        return HTMLResponse(html, status_code=status_code)
