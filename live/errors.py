@@ -28,6 +28,8 @@ class LiveError(Exception):
     code: ClassVar[str] = "internal_error"
 
     def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
+        if field is not None:
+            params = {"field": field, **params}  # so a message can name its field
         super().__init__(message % params if params else message)
         self.message = message
         self.params = params

@@ -28,12 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from live.errors import N_, Conflict
 from live.store.models import (
     Ballot,
     CastOutcome,
     LockedResult,
     Poll,
     PollDraft,
+    PollStatus,
     Role,
     Session,
     Snapshot,
@@ -134,3 +136,14 @@ class Store(Protocol):
 
     async def get_api_user(self, token_digest: str) -> User | None:
         """The account that owns this API token digest, if any."""
+
+
+def transition_conflict(status: PollStatus, target: PollStatus) -> Conflict:
+    """The error for a status change that the poll's current status does not allow."""
+    if status is target:
+        if target is PollStatus.OPEN:
+            return Conflict(N_("The poll is open already."))
+        return Conflict(N_("The poll is closed already."))
+    if target is PollStatus.OPEN:
+        return Conflict(N_("A closed poll cannot be opened again; its result is locked."))
+    return Conflict(N_("The poll has not been opened yet, so it cannot be closed."))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from live.errors import N_, Conflict, NotFound
 from live.store._sqlite_engine import SQLiteEngine, Tx
-from live.store.base import ChangeListener
+from live.store.base import ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
     Ballot,
@@ -84,12 +84,8 @@ class SQLiteStore:
 
     async def update_poll(self, poll_id: int, draft: PollDraft) -> Poll:
         def update(tx: Tx) -> None:
-            status = _status(tx.conn, poll_id)
-            if status is not PollStatus.DRAFT:
-                raise Conflict(
-                    N_("Only a draft poll can be edited; this one is %(status)s."),
-                    status=status.value,
-                )
+            if _status(tx.conn, poll_id) is not PollStatus.DRAFT:
+                raise Conflict(N_("Only a draft poll can be edited, before voting opens."))
             tx.conn.execute(
                 "UPDATE polls SET title = ?, method = ?, winners = ? WHERE id = ?",
                 (draft.title, draft.method, draft.winners, poll_id),
@@ -118,11 +114,7 @@ class SQLiteStore:
         def transition(tx: Tx) -> None:
             status = _status(tx.conn, poll_id)
             if status is not source:
-                raise Conflict(
-                    N_("The poll is %(status)s, so it cannot be %(action)s."),
-                    status=status.value,
-                    action="opened" if target is PollStatus.OPEN else "closed",
-                )
+                raise transition_conflict(status, target)
             column = "opened_at" if target is PollStatus.OPEN else "closed_at"
             stamp = now_iso()
             tx.conn.execute(

@@ -1,0 +1,145 @@
+"""Organiser and host pages: login, CSRF on every form, running a finale by hand."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from live.store.models import Role
+from tests.conftest import BASE_URL, make_user
+
+pytestmark = pytest.mark.asyncio
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+@contextlib.asynccontextmanager
+async def logged_in(
+    app: Starlette, role: Role = Role.ORGANISER
+) -> AsyncIterator[httpx.AsyncClient]:
+    email = f"{role.value}@example.no"
+    await make_user(app, email, role)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+        answer = await http.post("/admin/login", data={"email": email,
+                                                       "password": "a long password",
+                                                       "next": "/admin"})  # fmt: skip
+        assert answer.status_code == 303 and answer.headers["location"] == "/admin"
+        assert "httponly" in answer.headers["set-cookie"].lower()
+        yield http
+
+
+def poll_form(csrf: str, **extra: str) -> dict[str, str]:
+    return {"csrf": csrf, "title": "Finalen 2026", "method": "single", "winners": "3",
+            "name_1": "Alfa", "pitch_1": "A pitch", "owner_1": "Bergen kommune",
+            "name_2": "Bravo", "name_3": "Charlie", **extra}  # fmt: skip
+
+
+async def test_pages_need_a_login(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/admin")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/admin/login")
+    login = await client.get("/admin/login")
+    assert login.status_code == 200 and 'autocomplete="current-password"' in login.text
+
+
+async def test_a_wrong_password_is_refused_clearly(client: httpx.AsyncClient,
+                                                   app: Starlette) -> None:  # fmt: skip
+    await make_user(app, "org@example.no", Role.ORGANISER)
+    for email, password in (("org@example.no", "wrong password"), ("who@example.no", "x")):
+        answer = await client.post("/admin/login", data={"email": email, "password": password})
+        assert answer.status_code == 401 and 'role="alert"' in answer.text
+        assert "live_session" not in answer.headers.get("set-cookie", "")
+
+
+async def test_an_organiser_runs_a_finale_through_the_pages(app: Starlette) -> None:
+    async with logged_in(app) as http:
+        form_page = await http.get("/admin/polls/new")
+        csrf = csrf_of(form_page.text)
+        created = await http.post("/admin/polls/new", data=poll_form(csrf))
+        assert created.status_code == 303
+        detail_url = created.headers["location"]
+        detail = await http.get(detail_url)
+        assert "Finalen 2026" in detail.text and "Åpne avstemningen" in detail.text
+        for action in ("open", "hide", "show", "close"):
+            answer = await http.post(f"{detail_url}/{action}", data={"csrf": csrf})
+            assert answer.status_code == 303, (action, answer.text[:500])
+        closed = await http.get(detail_url)
+        assert "Låst resultat" in closed.text
+        # No ballots: all three tie for first, so the reveal waits for a recorded rule.
+        blocked = await http.post(f"{detail_url}/reveal", data={"csrf": csrf})
+        assert blocked.status_code == 409 and 'role="alert"' in blocked.text
+        ids = re.findall(r'name="order" value="(\d+)"', closed.text)[:3]
+        lots = await http.post(f"{detail_url}/tie", data={"csrf": csrf, "rule": "lots",
+                                                          "order": ids})  # fmt: skip
+        assert lots.status_code == 303
+        resolved = await http.get(detail_url)
+        assert "startverdi" in resolved.text.lower() or "seed" in resolved.text.lower()
+        for _ in range(3):
+            answer = await http.post(f"{detail_url}/reveal", data={"csrf": csrf})
+            assert answer.status_code == 303
+
+
+async def test_every_form_needs_its_csrf_token(app: Starlette) -> None:
+    async with logged_in(app) as http:
+        csrf = csrf_of((await http.get("/admin/polls/new")).text)
+        created = await http.post("/admin/polls/new", data=poll_form(csrf))
+        detail_url = created.headers["location"]
+        for path, data in (("/admin/polls/new", poll_form("forged")),
+                           (f"{detail_url}/open", {"csrf": "forged"}),
+                           (f"{detail_url}/open", {}),
+                           (f"{detail_url}/edit", poll_form("")),
+                           ("/admin/logout", {})):  # fmt: skip
+            answer = await http.post(path, data=data)
+            assert answer.status_code == 403, path
+        detail = await http.get(detail_url)
+        assert "Åpne avstemningen" in detail.text  # still a draft: nothing happened
+
+
+async def test_a_bad_poll_form_keeps_what_was_typed(app: Starlette) -> None:
+    async with logged_in(app) as http:
+        csrf = csrf_of((await http.get("/admin/polls/new")).text)
+        answer = await http.post("/admin/polls/new",
+                                 data={"csrf": csrf, "title": "Kept title", "name_1": "Only"})  # fmt: skip
+        assert answer.status_code == 400 and 'role="alert"' in answer.text
+        assert 'value="Kept title"' in answer.text and 'value="Only"' in answer.text
+
+
+async def test_editing_works_only_on_drafts(app: Starlette) -> None:
+    async with logged_in(app) as http:
+        csrf = csrf_of((await http.get("/admin/polls/new")).text)
+        detail_url = (await http.post("/admin/polls/new", data=poll_form(csrf))).headers["location"]
+        edited = await http.post(f"{detail_url}/edit", data=poll_form(csrf, title="Renamed"))
+        assert edited.status_code == 303 and "Renamed" in (await http.get(detail_url)).text
+        await http.post(f"{detail_url}/open", data={"csrf": csrf})
+        refused = await http.post(f"{detail_url}/edit", data=poll_form(csrf, title="Again"))
+        assert refused.status_code == 409
+
+
+async def test_a_host_runs_the_show_but_cannot_set_it_up(app: Starlette) -> None:
+    async with logged_in(app, Role.ORGANISER) as organiser:
+        csrf = csrf_of((await organiser.get("/admin/polls/new")).text)
+        detail_url = (await organiser.post("/admin/polls/new",
+                                           data=poll_form(csrf))).headers["location"]  # fmt: skip
+    async with logged_in(app, Role.HOST) as host:
+        assert (await host.get("/admin/polls/new")).status_code == 403
+        page = await host.get(detail_url)
+        csrf = csrf_of(page.text)
+        assert (await host.post(f"{detail_url}/open", data={"csrf": csrf})).status_code == 303
+        refused = await host.post("/admin/polls/new", data=poll_form(csrf))
+        assert refused.status_code == 403
+
+
+async def test_logout_ends_the_session(app: Starlette) -> None:
+    async with logged_in(app) as http:
+        csrf = csrf_of((await http.get("/admin")).text)
+        answer = await http.post("/admin/logout", data={"csrf": csrf})
+        assert answer.status_code == 303
+        assert (await http.get("/admin")).status_code == 303

@@ -1,0 +1,245 @@
+"""The store contract (live/store/base.py), run against every real backend."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from live.errors import Conflict, NotFound
+from live.store import Store, make_store
+from live.store.models import (
+    FinalistDraft,
+    Poll,
+    PollDraft,
+    PollStatus,
+    Role,
+    TieResolution,
+    TieRule,
+)
+from live.tally import Method
+from live.tokens import VoterToken
+
+pytestmark = pytest.mark.asyncio
+
+BACKENDS = ["sqlite", "redis"]
+
+
+@pytest_asyncio.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'contract.sqlite3'}"
+    else:
+        url = request.getfixturevalue("redis_url")
+    backend = make_store(url)
+    await backend.open()
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+def draft(method: Method = Method.SINGLE, names: tuple[str, ...] = ("A", "B", "C")) -> PollDraft:
+    return PollDraft("Finale", method, 3, tuple(FinalistDraft(n) for n in names))
+
+
+async def open_poll(store: Store, method: Method = Method.SINGLE) -> Poll:
+    poll = await store.create_poll(draft(method))
+    return await store.open_poll(poll.id)
+
+
+def voter(poll: Poll, name: str) -> VoterToken:
+    return VoterToken(poll.id, name)
+
+
+async def test_create_and_read_a_poll(store: Store) -> None:
+    poll = await store.create_poll(draft())
+    assert poll.status is PollStatus.DRAFT and poll.version >= 1
+    assert [f.name for f in poll.finalists] == ["A", "B", "C"]
+    assert await store.get_poll(poll.id) == poll
+    assert await store.find_poll(poll.code) == poll
+    assert [p.id for p in await store.list_polls()] == [poll.id]
+    other = await store.create_poll(draft())
+    assert other.code != poll.code
+    assert [p.id for p in await store.list_polls()] == [other.id, poll.id]
+
+
+async def test_unknown_polls_are_not_found(store: Store) -> None:
+    with pytest.raises(NotFound):
+        await store.get_poll(999)
+    with pytest.raises(NotFound):
+        await store.find_poll("NOPE42")
+
+
+async def test_only_a_draft_can_be_edited(store: Store) -> None:
+    poll = await store.create_poll(draft())
+    edited = await store.update_poll(poll.id, draft(Method.RANKED, ("X", "Y")))
+    assert edited.method is Method.RANKED and [f.name for f in edited.finalists] == ["X", "Y"]
+    assert edited.version > poll.version
+    await store.open_poll(poll.id)
+    with pytest.raises(Conflict):
+        await store.update_poll(poll.id, draft())
+
+
+async def test_status_moves_only_forward(store: Store) -> None:
+    poll = await store.create_poll(draft())
+    with pytest.raises(Conflict):
+        await store.close_poll(poll.id)
+    opened = await store.open_poll(poll.id)
+    assert opened.status is PollStatus.OPEN and opened.opened_at
+    with pytest.raises(Conflict):
+        await store.open_poll(poll.id)
+    closed = await store.close_poll(poll.id)
+    assert closed.status is PollStatus.CLOSED and closed.closed_at
+    with pytest.raises(Conflict):
+        await store.open_poll(poll.id)
+
+
+async def test_a_ballot_is_recorded_and_replaced_never_doubled(store: Store) -> None:
+    poll = await open_poll(store)
+    a, b = poll.finalist_ids[:2]
+    first = await store.cast_ballot(voter(poll, "v1"), [a], None)
+    assert (first.ballot.choices, first.replaced, first.stale) == ((a,), False, False)
+    second = await store.cast_ballot(voter(poll, "v1"), [b], None)
+    assert (second.ballot.choices, second.replaced, second.ballot.revision) == ((b,), True, 2)
+    snapshot = await store.snapshot(poll.id)
+    assert snapshot.counts == (((b,), 1),)
+    assert (await store.get_ballot(poll.id, "v1")).choices == (b,)  # type: ignore[union-attr]
+    assert await store.get_ballot(poll.id, "nobody") is None
+
+
+async def test_a_late_retry_never_undoes_a_later_change(store: Store) -> None:
+    poll = await open_poll(store)
+    a, b = poll.finalist_ids[:2]
+    await store.cast_ballot(voter(poll, "v1"), [a], 1000)
+    await store.cast_ballot(voter(poll, "v1"), [b], 2000)
+    late = await store.cast_ballot(voter(poll, "v1"), [a], 1000)
+    assert late.stale and late.ballot.choices == (b,)
+    same = await store.cast_ballot(voter(poll, "v1"), [b], 2000)
+    assert same.stale and same.ballot.revision == 2
+    assert (await store.snapshot(poll.id)).counts == (((b,), 1),)
+
+
+async def test_fifty_concurrent_submissions_with_one_token_count_once(store: Store) -> None:
+    poll = await open_poll(store)
+    ids = poll.finalist_ids
+    outcomes = await asyncio.gather(*(
+        store.cast_ballot(voter(poll, "same"), [ids[n % 3]], None) for n in range(50)
+    ))  # fmt: skip
+    assert sum(1 for o in outcomes if not o.replaced) == 1
+    snapshot = await store.snapshot(poll.id)
+    assert snapshot.ballots == 1
+    recorded = await store.get_ballot(poll.id, "same")
+    assert recorded is not None and recorded.revision == 50
+    assert snapshot.counts == ((recorded.choices, 1),)
+
+
+async def test_many_voters_at_once_are_all_counted(store: Store) -> None:
+    poll = await open_poll(store, Method.RANKED)
+    a, b, c = poll.finalist_ids
+    await asyncio.gather(*(
+        store.cast_ballot(voter(poll, f"v{n}"), [a, b] if n % 2 else [c], None) for n in range(300)
+    ))  # fmt: skip
+    snapshot = await store.snapshot(poll.id)
+    assert dict(snapshot.counts) == {(a, b): 150, (c,): 150}
+
+
+async def test_ballots_are_refused_unless_the_poll_is_open(store: Store) -> None:
+    poll = await store.create_poll(draft())
+    with pytest.raises(Conflict):
+        await store.cast_ballot(voter(poll, "v1"), [poll.finalist_ids[0]], None)
+    await store.open_poll(poll.id)
+    await store.close_poll(poll.id)
+    with pytest.raises(Conflict):
+        await store.cast_ballot(voter(poll, "v1"), [poll.finalist_ids[0]], None)
+    assert (await store.snapshot(poll.id)).ballots == 0
+
+
+async def test_closing_locks_the_result_for_good(store: Store) -> None:
+    poll = await open_poll(store)
+    a, b, _ = poll.finalist_ids
+    for n, choice in enumerate([a, a, b]):
+        await store.cast_ballot(voter(poll, f"v{n}"), [choice], None)
+    with pytest.raises(Conflict):
+        await store.get_result(poll.id)
+    racing = [store.cast_ballot(voter(poll, f"late{n}"), [b], None) for n in range(20)]
+    results = await asyncio.gather(store.close_poll(poll.id), *racing, return_exceptions=True)
+    accepted = sum(1 for r in results[1:] if not isinstance(r, BaseException))
+    assert all(isinstance(r, Conflict) for r in results[1:] if isinstance(r, BaseException))
+    locked = await store.get_result(poll.id)
+    assert locked.ballots == 3 + accepted
+    assert (await store.snapshot(poll.id)).ballots == locked.ballots
+    again = await store.get_result(poll.id)
+    assert again == locked
+
+
+async def test_versions_rise_with_every_change_and_listeners_hear_them(store: Store) -> None:
+    heard: list[tuple[int, int]] = []
+    store.add_listener(lambda poll_id, version: heard.append((poll_id, version)))
+    poll = await store.create_poll(draft())
+    versions = [poll.version]
+    versions.append((await store.open_poll(poll.id)).version)
+    await store.cast_ballot(voter(poll, "v1"), [poll.finalist_ids[0]], None)
+    versions.append((await store.snapshot(poll.id)).poll.version)
+    versions.append((await store.set_hide_counts(poll.id, True)).version)
+    versions.append((await store.close_poll(poll.id)).version)
+    assert versions == sorted(set(versions))
+    for _ in range(100):
+        if heard and heard[-1] == (poll.id, versions[-1]):
+            break
+        await asyncio.sleep(0.02)
+    assert heard[-1] == (poll.id, versions[-1])
+    assert [v for _, v in heard] == sorted(v for _, v in heard)
+
+
+async def test_hide_counts_and_reveal(store: Store) -> None:
+    poll = await open_poll(store)
+    hidden = await store.set_hide_counts(poll.id, True)
+    assert hidden.hide_counts
+    with pytest.raises(Conflict):
+        await store.reveal_next(poll.id, 3)
+    await store.close_poll(poll.id)
+    assert (await store.reveal_next(poll.id, 2)).revealed == 1
+    assert (await store.reveal_next(poll.id, 2)).revealed == 2
+    with pytest.raises(Conflict):
+        await store.reveal_next(poll.id, 2)
+
+
+async def test_a_tie_is_resolved_once_and_recorded(store: Store) -> None:
+    poll = await open_poll(store)
+    a, b, c = poll.finalist_ids
+    await store.close_poll(poll.id)
+    resolution = TieResolution((b, a, c), TieRule.LOTS, "seed1", "", "org@example.no", "2026")
+    locked = await store.resolve_tie(poll.id, resolution)
+    assert locked.resolutions == (resolution,)
+    with pytest.raises(Conflict):
+        await store.resolve_tie(poll.id, resolution)
+    snapshot = await store.snapshot(poll.id)
+    assert snapshot.resolutions == (resolution,)
+
+
+async def test_accounts_sessions_and_api_tokens(store: Store) -> None:
+    user = await store.create_user("Org@Example.no", Role.ORGANISER, "hash")
+    assert (await store.get_user("org@example.no")).id == user.id
+    with pytest.raises(Conflict):
+        await store.create_user("ORG@example.no", Role.HOST, None)
+    with pytest.raises(NotFound):
+        await store.get_user("nobody@example.no")
+    await store.set_password(user.id, "hash2")
+    assert (await store.get_user("org@example.no")).password_hash == "hash2"
+    import time
+
+    await store.create_session(user.id, "digest1", "csrf1", time.time() + 60)
+    session = await store.get_session("digest1")
+    assert session is not None and session.user.id == user.id and session.csrf == "csrf1"
+    await store.delete_session("digest1")
+    assert await store.get_session("digest1") is None
+    await store.create_session(user.id, "expired", "csrf", time.time() - 1)
+    assert await store.get_session("expired") is None
+    await store.create_api_token(user.id, "tokendigest")
+    api_user = await store.get_api_user("tokendigest")
+    assert api_user is not None and api_user.email == "Org@Example.no"
+    assert await store.get_api_user("other") is None
