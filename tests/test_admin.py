@@ -29,18 +29,27 @@ async def logged_in(
     email = f"{role.value}@example.no"
     await make_user(app, email, role)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
-        answer = await http.post("/admin/login", data={"email": email,
-                                                       "password": "a long password",
-                                                       "next": "/admin"})  # fmt: skip
+        answer = await http.post(
+            "/admin/login", data={"email": email, "password": "a long password", "next": "/admin"}
+        )
         assert answer.status_code == 303 and answer.headers["location"] == "/admin"
         assert "httponly" in answer.headers["set-cookie"].lower()
         yield http
 
 
 def poll_form(csrf: str, **extra: str) -> dict[str, str]:
-    return {"csrf": csrf, "title": "Finalen 2026", "method": "single", "winners": "3",
-            "name_1": "Alfa", "pitch_1": "A pitch", "owner_1": "Bergen kommune",
-            "name_2": "Bravo", "name_3": "Charlie", **extra}  # fmt: skip
+    return {
+        "csrf": csrf,
+        "title": "Finalen 2026",
+        "method": "single",
+        "winners": "3",
+        "name_1": "Alfa",
+        "pitch_1": "A pitch",
+        "owner_1": "Bergen kommune",
+        "name_2": "Bravo",
+        "name_3": "Charlie",
+        **extra,
+    }
 
 
 async def test_pages_need_a_login(client: httpx.AsyncClient) -> None:
@@ -50,8 +59,9 @@ async def test_pages_need_a_login(client: httpx.AsyncClient) -> None:
     assert login.status_code == 200 and 'autocomplete="current-password"' in login.text
 
 
-async def test_a_wrong_password_is_refused_clearly(client: httpx.AsyncClient,
-                                                   app: Starlette) -> None:  # fmt: skip
+async def test_a_wrong_password_is_refused_clearly(
+    client: httpx.AsyncClient, app: Starlette
+) -> None:
     await make_user(app, "org@example.no", Role.ORGANISER)
     for email, password in (("org@example.no", "wrong password"), ("who@example.no", "x")):
         answer = await client.post("/admin/login", data={"email": email, "password": password})
@@ -77,8 +87,9 @@ async def test_an_organiser_runs_a_finale_through_the_pages(app: Starlette) -> N
         blocked = await http.post(f"{detail_url}/reveal", data={"csrf": csrf})
         assert blocked.status_code == 409 and 'role="alert"' in blocked.text
         ids = re.findall(r'name="order" value="(\d+)"', closed.text)[:3]
-        lots = await http.post(f"{detail_url}/tie", data={"csrf": csrf, "rule": "lots",
-                                                          "order": ids})  # fmt: skip
+        lots = await http.post(
+            f"{detail_url}/tie", data={"csrf": csrf, "rule": "lots", "order": ids}
+        )
         assert lots.status_code == 303
         resolved = await http.get(detail_url)
         assert "startverdi" in resolved.text.lower() or "seed" in resolved.text.lower()
@@ -92,11 +103,13 @@ async def test_every_form_needs_its_csrf_token(app: Starlette) -> None:
         csrf = csrf_of((await http.get("/admin/polls/new")).text)
         created = await http.post("/admin/polls/new", data=poll_form(csrf))
         detail_url = created.headers["location"]
-        for path, data in (("/admin/polls/new", poll_form("forged")),
-                           (f"{detail_url}/open", {"csrf": "forged"}),
-                           (f"{detail_url}/open", {}),
-                           (f"{detail_url}/edit", poll_form("")),
-                           ("/admin/logout", {})):  # fmt: skip
+        for path, data in (
+            ("/admin/polls/new", poll_form("forged")),
+            (f"{detail_url}/open", {"csrf": "forged"}),
+            (f"{detail_url}/open", {}),
+            (f"{detail_url}/edit", poll_form("")),
+            ("/admin/logout", {}),
+        ):
             answer = await http.post(path, data=data)
             assert answer.status_code == 403, path
         detail = await http.get(detail_url)
@@ -106,8 +119,9 @@ async def test_every_form_needs_its_csrf_token(app: Starlette) -> None:
 async def test_a_bad_poll_form_keeps_what_was_typed(app: Starlette) -> None:
     async with logged_in(app) as http:
         csrf = csrf_of((await http.get("/admin/polls/new")).text)
-        answer = await http.post("/admin/polls/new",
-                                 data={"csrf": csrf, "title": "Kept title", "name_1": "Only"})  # fmt: skip
+        answer = await http.post(
+            "/admin/polls/new", data={"csrf": csrf, "title": "Kept title", "name_1": "Only"}
+        )
         assert answer.status_code == 400 and 'role="alert"' in answer.text
         assert 'value="Kept title"' in answer.text and 'value="Only"' in answer.text
 
@@ -126,8 +140,9 @@ async def test_editing_works_only_on_drafts(app: Starlette) -> None:
 async def test_a_host_runs_the_show_but_cannot_set_it_up(app: Starlette) -> None:
     async with logged_in(app, Role.ORGANISER) as organiser:
         csrf = csrf_of((await organiser.get("/admin/polls/new")).text)
-        detail_url = (await organiser.post("/admin/polls/new",
-                                           data=poll_form(csrf))).headers["location"]  # fmt: skip
+        detail_url = (await organiser.post("/admin/polls/new", data=poll_form(csrf))).headers[
+            "location"
+        ]
     async with logged_in(app, Role.HOST) as host:
         assert (await host.get("/admin/polls/new")).status_code == 403
         page = await host.get(detail_url)

@@ -18,13 +18,15 @@ async def vote(client: httpx.AsyncClient, ballot_url: str, *choices: int) -> htt
     async with jar_client:
         await jar_client.get(path_of(ballot_url))
         return await jar_client.post(
-            path_of(ballot_url), data={"choice": [str(c) for c in choices]},
+            path_of(ballot_url),
+            data={"choice": [str(c) for c in choices]},
             headers={"Accept": "application/json"},
-        )  # fmt: skip
+        )
 
 
-async def test_create_poll_answers_what_scripts_need(client: httpx.AsyncClient,
-                                                     organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_create_poll_answers_what_scripts_need(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await create_poll(client, organiser)
     assert poll["status"] == "draft" and poll["method"] == "single" and poll["winners"] == 3
     assert [f["name"] for f in poll["finalists"]] == [f["name"] for f in FINALISTS]
@@ -34,8 +36,9 @@ async def test_create_poll_answers_what_scripts_need(client: httpx.AsyncClient,
     assert poll["stream_url"] == f"ws://testserver/p/{poll['code']}/stream"
 
 
-async def test_the_whole_vote_through_the_api(client: httpx.AsyncClient,
-                                              organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_the_whole_vote_through_the_api(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser)
     ids = [f["id"] for f in poll["finalists"]]
     for choice in [ids[1], ids[1], ids[1], ids[0], ids[0], ids[2]]:
@@ -45,8 +48,10 @@ async def test_the_whole_vote_through_the_api(client: httpx.AsyncClient,
     results = (await client.get(f"/api/polls/{poll['id']}/results", headers=organiser)).json()
     assert results["status"] == "closed" and results["ballots"] == 6
     assert [(r["finalist_id"], r["score"]) for r in results["tally"][:3]] == [
-        (ids[1], 3), (ids[0], 2), (ids[2], 1),
-    ]  # fmt: skip
+        (ids[1], 3),
+        (ids[0], 2),
+        (ids[2], 1),
+    ]
     assert results["winners"] == [ids[1], ids[0], ids[2]]
     again = (await client.get(f"/api/polls/{poll['id']}/results", headers=organiser)).json()
     assert again == results
@@ -56,8 +61,9 @@ async def test_the_whole_vote_through_the_api(client: httpx.AsyncClient,
     assert after == results
 
 
-async def test_ranked_polls_count_borda_points(client: httpx.AsyncClient,
-                                               organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_ranked_polls_count_borda_points(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser, method="ranked")
     a, b, c, d, _ = [f["id"] for f in poll["finalists"]]
     await vote(client, poll["ballot_url"], a, b, c)
@@ -83,14 +89,17 @@ async def test_a_tie_is_resolved_by_lots_with_a_recorded_seed(
     await client.post(f"/api/polls/{poll['id']}/close", headers=organiser)
     results = (await client.get(f"/api/polls/{poll['id']}/results", headers=organiser)).json()
     assert results["winners"] == [ids[2]]
-    wrong = await client.post(tie_url, json={"rule": "lots", "order": [ids[0], ids[3]]},
-                              headers=organiser)  # fmt: skip
+    wrong = await client.post(
+        tie_url, json={"rule": "lots", "order": [ids[0], ids[3]]}, headers=organiser
+    )
     assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "order"
-    no_note = await client.post(tie_url, json={"rule": "decision", "order": ids[:2]},
-                                headers=organiser)  # fmt: skip
+    no_note = await client.post(
+        tie_url, json={"rule": "decision", "order": ids[:2]}, headers=organiser
+    )
     assert no_note.status_code == 400 and no_note.json()["error"]["field"] == "note"
-    resolved = await client.post(tie_url, json={"rule": "lots", "order": ids[:2]},
-                                 headers=organiser)  # fmt: skip
+    resolved = await client.post(
+        tie_url, json={"rule": "lots", "order": ids[:2]}, headers=organiser
+    )
     assert resolved.status_code == 201
     body = resolved.json()
     record = body["resolutions"][0]
@@ -117,30 +126,34 @@ async def test_reveal_goes_third_second_first_and_waits_for_ties(
     assert (await client.post(reveal_url, headers=organiser)).status_code == 409
 
 
-async def test_reveal_is_blocked_by_an_open_tie(client: httpx.AsyncClient,
-                                                organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_reveal_is_blocked_by_an_open_tie(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser)
     await client.post(f"/api/polls/{poll['id']}/close", headers=organiser)
     answer = await client.post(f"/api/polls/{poll['id']}/reveal", headers=organiser)
     assert answer.status_code == 409 and "uavgjort" in answer.json()["error"]["message"].lower()
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"finalists": FINALISTS}, "title"),
-    ({"title": "T", "finalists": [{"name": "Only one"}]}, "finalists"),
-    ({"title": "T", "finalists": [{"name": f"F{n}"} for n in range(11)]}, "finalists"),
-    ({"title": "T", "finalists": [{"name": "A"}, {"name": ""}]}, "finalists[2].name"),
-    ({"title": "T", "finalists": [{"name": "A"}, {"name": "a"}]}, "finalists"),
-    ({"title": "T", "finalists": FINALISTS, "method": "approval"}, "method"),
-    ({"title": "T", "finalists": FINALISTS, "winners": 6}, "winners"),
-    ({"title": "T", "finalists": FINALISTS, "winners": "many"}, "winners"),
-    ({"title": "x" * 201, "finalists": FINALISTS}, "title"),
-    ({"title": 5, "finalists": FINALISTS}, "title"),
-    ({"title": "T", "finalists": "A,B"}, "finalists"),
-])  # fmt: skip
-async def test_bad_polls_get_400_naming_the_field(client: httpx.AsyncClient,
-                                                  organiser: dict[str, str], body: dict[str, object],
-                                                  field: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"finalists": FINALISTS}, "title"),
+        ({"title": "T", "finalists": [{"name": "Only one"}]}, "finalists"),
+        ({"title": "T", "finalists": [{"name": f"F{n}"} for n in range(11)]}, "finalists"),
+        ({"title": "T", "finalists": [{"name": "A"}, {"name": ""}]}, "finalists[2].name"),
+        ({"title": "T", "finalists": [{"name": "A"}, {"name": "a"}]}, "finalists"),
+        ({"title": "T", "finalists": FINALISTS, "method": "approval"}, "method"),
+        ({"title": "T", "finalists": FINALISTS, "winners": 6}, "winners"),
+        ({"title": "T", "finalists": FINALISTS, "winners": "many"}, "winners"),
+        ({"title": "x" * 201, "finalists": FINALISTS}, "title"),
+        ({"title": 5, "finalists": FINALISTS}, "title"),
+        ({"title": "T", "finalists": "A,B"}, "finalists"),
+    ],
+)
+async def test_bad_polls_get_400_naming_the_field(
+    client: httpx.AsyncClient, organiser: dict[str, str], body: dict[str, object], field: str
+) -> None:
     answer = await client.post("/api/polls", json=body, headers=organiser)
     assert answer.status_code == 400
     assert answer.json()["error"]["field"] == field
@@ -148,9 +161,9 @@ async def test_bad_polls_get_400_naming_the_field(client: httpx.AsyncClient,
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe"])
-async def test_a_body_that_is_not_a_json_object_is_a_400(client: httpx.AsyncClient,
-                                                         organiser: dict[str, str],
-                                                         raw: bytes) -> None:  # fmt: skip
+async def test_a_body_that_is_not_a_json_object_is_a_400(
+    client: httpx.AsyncClient, organiser: dict[str, str], raw: bytes
+) -> None:
     answer = await client.post("/api/polls", content=raw, headers=organiser)
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
 
@@ -166,13 +179,15 @@ async def test_credentials_are_checked(client: httpx.AsyncClient, app: Starlette
     assert bad.status_code == 401 and bad.headers["www-authenticate"].startswith("Bearer")
     host = await api_headers(app, "host@example.no", Role.HOST)
     assert (await client.get("/api/polls", headers=host)).status_code == 200
-    forbidden = await client.post("/api/polls", json={"title": "T", "finalists": FINALISTS},
-                                  headers=host)  # fmt: skip
+    forbidden = await client.post(
+        "/api/polls", json={"title": "T", "finalists": FINALISTS}, headers=host
+    )
     assert forbidden.status_code == 403
 
 
-async def test_unknown_polls_and_routes_are_404(client: httpx.AsyncClient,
-                                                organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_unknown_polls_and_routes_are_404(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     for path in ("/api/polls/999", "/api/polls/999/results", "/api/polls/99999999999999999999"):
         answer = await client.get(path, headers=organiser)
         assert answer.status_code == 404, path
@@ -180,23 +195,32 @@ async def test_unknown_polls_and_routes_are_404(client: httpx.AsyncClient,
     assert (await client.delete("/api/polls", headers=organiser)).status_code == 405
 
 
-async def test_errors_speak_the_users_language(client: httpx.AsyncClient,
-                                               organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_errors_speak_the_users_language(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     nb = await client.get("/api/polls/999", headers=organiser)
     en = await client.get("/api/polls/999?lang=en", headers=organiser)
     nn = await client.get("/api/polls/999", headers={**organiser, "Cookie": "live_lang=nn"})
-    messages = {nb.json()["error"]["message"], en.json()["error"]["message"],
-                nn.json()["error"]["message"]}  # fmt: skip
+    messages = {
+        nb.json()["error"]["message"],
+        en.json()["error"]["message"],
+        nn.json()["error"]["message"],
+    }
     assert len(messages) == 3
     assert en.json()["error"]["message"] == "There is no poll with id 999."
 
 
-async def test_every_api_route_is_in_the_openapi_document(client: httpx.AsyncClient,
-                                                          app: Starlette) -> None:  # fmt: skip
+async def test_every_api_route_is_in_the_openapi_document(
+    client: httpx.AsyncClient, app: Starlette
+) -> None:
     document = (await client.get("/api/openapi.json")).json()
     assert document["openapi"].startswith("3.")
-    documented = {(path, method) for path, item in document["paths"].items()
-                  for method in item if method != "parameters"}  # fmt: skip
+    documented = {
+        (path, method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
     served = set()
     for route in app.routes:
         if isinstance(route, Route) and route.path.startswith("/api/polls"):

@@ -21,15 +21,17 @@ def voter_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=client._transport, base_url=BASE_URL)
 
 
-async def results(client: httpx.AsyncClient, headers: dict[str, str],
-                  poll: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+async def results(
+    client: httpx.AsyncClient, headers: dict[str, str], poll: dict[str, Any]
+) -> dict[str, Any]:
     answer = await client.get(f"/api/polls/{poll['id']}/results", headers=headers)
     body: dict[str, Any] = answer.json()
     return body
 
 
-async def test_the_first_visit_sets_a_safe_voter_cookie(client: httpx.AsyncClient,
-                                                        organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_the_first_visit_sets_a_safe_voter_cookie(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser)
     page = await client.get(path_of(poll["ballot_url"]))
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
@@ -55,8 +57,9 @@ async def test_the_cookie_is_secure_behind_https(make_settings: Any) -> None:
         poll = await store.create_poll(
             PollDraft("T", Method.SINGLE, 1, (FinalistDraft("A"), FinalistDraft("B")))
         )
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url=BASE_URL) as http:  # fmt: skip
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE_URL
+        ) as http:
             page = await http.get(f"/p/{poll.code}")
     assert "secure" in page.headers["set-cookie"].lower()
 
@@ -93,33 +96,38 @@ async def test_a_voter_who_changes_their_mind_is_counted_once(
     assert body["ballots"] == 1 and scores[first] == 0 and scores[second] == 1
 
 
-async def test_fifty_concurrent_submissions_with_one_token(client: httpx.AsyncClient,
-                                                           organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_fifty_concurrent_submissions_with_one_token(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser)
     ids = [f["id"] for f in poll["finalists"]]
     async with voter_client(client) as voter:
         await voter.get(path_of(poll["ballot_url"]))
-        answers = await asyncio.gather(*(
-            voter.post(path_of(poll["ballot_url"]), data={"choice": ids[n % 5]}, headers=JSON)
-            for n in range(50)
-        ))  # fmt: skip
+        answers = await asyncio.gather(
+            *(
+                voter.post(path_of(poll["ballot_url"]), data={"choice": ids[n % 5]}, headers=JSON)
+                for n in range(50)
+            )
+        )
     assert all(a.status_code == 200 for a in answers)
     assert sum(1 for a in answers if not a.json()["replaced"]) == 1
     body = await results(client, organiser, poll)
     assert body["ballots"] == 1 and sum(row["score"] for row in body["tally"]) == 1
 
 
-async def forged_post(client: httpx.AsyncClient, poll: dict[str, Any], cookie: str,
-                      accept: str = "application/json") -> httpx.Response:  # fmt: skip
+async def forged_post(
+    client: httpx.AsyncClient, poll: dict[str, Any], cookie: str, accept: str = "application/json"
+) -> httpx.Response:
     return await client.post(
-        path_of(poll["ballot_url"]), data={"choice": poll["finalists"][0]["id"]},
+        path_of(poll["ballot_url"]),
+        data={"choice": poll["finalists"][0]["id"]},
         headers={"Accept": accept, "Cookie": f"live_voter={cookie}"},
-    )  # fmt: skip
+    )
 
 
-async def test_bad_tokens_get_403_and_nothing_is_counted(client: httpx.AsyncClient,
-                                                         organiser: dict[str, str],
-                                                         app: Starlette) -> None:  # fmt: skip
+async def test_bad_tokens_get_403_and_nothing_is_counted(
+    client: httpx.AsyncClient, organiser: dict[str, str], app: Starlette
+) -> None:
     poll = await open_poll(client, organiser)
     other = await open_poll(client, organiser)
     real = services_of(app).voter_tokens
@@ -138,47 +146,59 @@ async def test_bad_tokens_get_403_and_nothing_is_counted(client: httpx.AsyncClie
     assert (await results(client, organiser, poll))["ballots"] == 1
 
 
-async def test_a_bad_token_gets_a_norwegian_page_for_people(client: httpx.AsyncClient,
-                                                            organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_a_bad_token_gets_a_norwegian_page_for_people(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser)
     answer = await forged_post(client, poll, "nonsense", accept="text/html")
     assert answer.status_code == 403 and "text/html" in answer.headers["content-type"]
     assert 'lang="nb"' in answer.text and "stemmeseddel" in answer.text.lower()
 
 
-@pytest.mark.parametrize(("choices", "status"), [
-    ([], 400), (["abc"], 400), (["999999"], 400), (["FIRST", "SECOND"], 400),
-])  # fmt: skip
-async def test_bad_choices_get_a_clear_400(client: httpx.AsyncClient, organiser: dict[str, str],
-                                           choices: list[str], status: int) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("choices", "status"),
+    [
+        ([], 400),
+        (["abc"], 400),
+        (["999999"], 400),
+        (["FIRST", "SECOND"], 400),
+    ],
+)
+async def test_bad_choices_get_a_clear_400(
+    client: httpx.AsyncClient, organiser: dict[str, str], choices: list[str], status: int
+) -> None:
     poll = await open_poll(client, organiser)
     ids = [str(f["id"]) for f in poll["finalists"]]
     choices = [ids[0] if c == "FIRST" else ids[1] if c == "SECOND" else c for c in choices]
     async with voter_client(client) as voter:
         await voter.get(path_of(poll["ballot_url"]))
-        as_json = await voter.post(path_of(poll["ballot_url"]), data={"choice": choices},
-                                   headers=JSON)  # fmt: skip
+        as_json = await voter.post(
+            path_of(poll["ballot_url"]), data={"choice": choices}, headers=JSON
+        )
         as_page = await voter.post(path_of(poll["ballot_url"]), data={"choice": choices})
     assert as_json.status_code == status and as_json.json()["error"]["field"] == "choice"
     assert as_page.status_code == status and 'role="alert"' in as_page.text
     assert (await results(client, organiser, poll))["ballots"] == 0
 
 
-async def test_ranked_ballots_refuse_duplicates(client: httpx.AsyncClient,
-                                                organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_ranked_ballots_refuse_duplicates(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser, method="ranked")
     a = str(poll["finalists"][0]["id"])
     async with voter_client(client) as voter:
         await voter.get(path_of(poll["ballot_url"]))
-        answer = await voter.post(path_of(poll["ballot_url"]), data={"choice": [a, a]},
-                                  headers=JSON)  # fmt: skip
+        answer = await voter.post(
+            path_of(poll["ballot_url"]), data={"choice": [a, a]}, headers=JSON
+        )
         page = await voter.get(path_of(poll["ballot_url"]))
     assert answer.status_code == 400
     assert page.text.count("<select") == 3
 
 
-async def test_a_stale_retry_changes_nothing(client: httpx.AsyncClient,
-                                             organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_a_stale_retry_changes_nothing(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser)
     a, b = poll["finalists"][0]["id"], poll["finalists"][1]["id"]
     async with voter_client(client) as voter:
@@ -193,11 +213,16 @@ async def test_a_stale_retry_changes_nothing(client: httpx.AsyncClient,
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "sent_at"
 
 
-async def test_draft_and_closed_polls_show_their_state(client: httpx.AsyncClient,
-                                                       organiser: dict[str, str]) -> None:  # fmt: skip
-    draft = (await client.post("/api/polls", headers=organiser,
-                               json={"title": "D", "finalists": [{"name": "A"}, {"name": "B"}]})
-             ).json()  # fmt: skip
+async def test_draft_and_closed_polls_show_their_state(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
+    draft = (
+        await client.post(
+            "/api/polls",
+            headers=organiser,
+            json={"title": "D", "finalists": [{"name": "A"}, {"name": "B"}]},
+        )
+    ).json()
     page = await client.get(path_of(draft["ballot_url"]))
     assert '<form id="ballot"' not in page.text and "ikke åpnet" in page.text
     async with voter_client(client) as voter:
@@ -210,8 +235,9 @@ async def test_draft_and_closed_polls_show_their_state(client: httpx.AsyncClient
     assert '<form id="ballot"' not in closed.text and "stengt" in closed.text
 
 
-async def test_join_by_code_forgives_case_and_spaces(client: httpx.AsyncClient,
-                                                     organiser: dict[str, str]) -> None:  # fmt: skip
+async def test_join_by_code_forgives_case_and_spaces(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
     poll = await open_poll(client, organiser)
     typed = " ".join(poll["code"].lower())
     answer = await client.get("/join", params={"code": typed})

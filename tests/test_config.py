@@ -36,28 +36,37 @@ def test_the_secret_never_shows_in_a_repr(tmp_path: Path) -> None:
 def test_redis_url_is_used_when_no_store_url_is_set(tmp_path: Path) -> None:
     settings = load_settings({"LIVE_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://h:6379/0"})
     assert settings.store_url == "redis://h:6379/0"
-    explicit = load_settings({"LIVE_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://h:6379/0",
-                              "LIVE_STORE_URL": "sqlite:///x.db"})  # fmt: skip
+    explicit = load_settings(
+        {
+            "LIVE_DATA_DIR": str(tmp_path),
+            "REDIS_URL": "redis://h:6379/0",
+            "LIVE_STORE_URL": "sqlite:///x.db",
+        }
+    )
     assert explicit.store_url == "sqlite:///x.db"
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("LIVE_STORE_URL", "postgres://db/live"),
-    ("LIVE_STORE_URL", "sqlite:relative.db"),
-    ("LIVE_PUBLIC_URL", "live.example.no"),
-    ("LIVE_UPDATE_INTERVAL", "fast"),
-    ("LIVE_UPDATE_INTERVAL", "60"),
-    ("LIVE_SECRET_KEY", "short"),
-    ("LIVE_LOG_LEVEL", "loud"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("LIVE_STORE_URL", "postgres://db/live"),
+        ("LIVE_STORE_URL", "sqlite:relative.db"),
+        ("LIVE_PUBLIC_URL", "live.example.no"),
+        ("LIVE_UPDATE_INTERVAL", "fast"),
+        ("LIVE_UPDATE_INTERVAL", "60"),
+        ("LIVE_SECRET_KEY", "short"),
+        ("LIVE_LOG_LEVEL", "loud"),
+    ],
+)
 def test_a_bad_value_fails_naming_the_key(tmp_path: Path, key: str, value: str) -> None:
     with pytest.raises(SettingsError, match=key):
         load_settings({"LIVE_DATA_DIR": str(tmp_path), key: value})
 
 
 def test_public_url_loses_its_trailing_slash(tmp_path: Path) -> None:
-    settings = load_settings({"LIVE_DATA_DIR": str(tmp_path),
-                              "LIVE_PUBLIC_URL": "https://live.example.no/"})  # fmt: skip
+    settings = load_settings(
+        {"LIVE_DATA_DIR": str(tmp_path), "LIVE_PUBLIC_URL": "https://live.example.no/"}
+    )
     assert settings.public_url == "https://live.example.no"
 
 

@@ -20,9 +20,11 @@ def extracted_messages() -> set[str]:
     options = {"live/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     found = set()
     for _, _, message, _, _ in extract_from_dir(
-        str(ROOT), method_map, options_map=options, keywords={"_": None, "N_": None,
-                                                              "gettext": None, "ngettext": (1, 2)}
-    ):  # fmt: skip
+        str(ROOT),
+        method_map,
+        options_map=options,
+        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
+    ):
         for text in message if isinstance(message, tuple) else (message,):
             if text:
                 found.add(text)

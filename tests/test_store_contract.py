@@ -126,9 +126,9 @@ async def test_a_late_retry_never_undoes_a_later_change(store: Store) -> None:
 async def test_fifty_concurrent_submissions_with_one_token_count_once(store: Store) -> None:
     poll = await open_poll(store)
     ids = poll.finalist_ids
-    outcomes = await asyncio.gather(*(
-        store.cast_ballot(voter(poll, "same"), [ids[n % 3]], None) for n in range(50)
-    ))  # fmt: skip
+    outcomes = await asyncio.gather(
+        *(store.cast_ballot(voter(poll, "same"), [ids[n % 3]], None) for n in range(50))
+    )
     assert sum(1 for o in outcomes if not o.replaced) == 1
     snapshot = await store.snapshot(poll.id)
     assert snapshot.ballots == 1
@@ -140,9 +140,12 @@ async def test_fifty_concurrent_submissions_with_one_token_count_once(store: Sto
 async def test_many_voters_at_once_are_all_counted(store: Store) -> None:
     poll = await open_poll(store, Method.RANKED)
     a, b, c = poll.finalist_ids
-    await asyncio.gather(*(
-        store.cast_ballot(voter(poll, f"v{n}"), [a, b] if n % 2 else [c], None) for n in range(300)
-    ))  # fmt: skip
+    await asyncio.gather(
+        *(
+            store.cast_ballot(voter(poll, f"v{n}"), [a, b] if n % 2 else [c], None)
+            for n in range(300)
+        )
+    )
     snapshot = await store.snapshot(poll.id)
     assert dict(snapshot.counts) == {(a, b): 150, (c,): 150}
 

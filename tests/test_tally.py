@@ -22,24 +22,36 @@ def test_single_counts_one_point_per_ballot() -> None:
     result = tally.count(Method.SINGLE, IDS, counts_of((12,), (12,), (11,), (15,), (12,)))
     assert result.ballots == 5
     assert [(s.finalist_id, s.score, s.place) for s in result.standings] == [
-        (12, 3, 1), (11, 1, 2), (15, 1, 2), (13, 0, 4), (14, 0, 4),
-    ]  # fmt: skip
+        (12, 3, 1),
+        (11, 1, 2),
+        (15, 1, 2),
+        (13, 0, 4),
+        (14, 0, 4),
+    ]
     assert [s.tied for s in result.standings] == [False, True, True, True, True]
 
 
 def test_ranked_gives_three_two_one_points_by_position() -> None:
     result = tally.count(Method.RANKED, IDS, counts_of((11, 12, 13), (12, 11), (13,)))
     assert tally.scores(Method.RANKED, IDS, counts_of((11, 12, 13), (12, 11), (13,))) == {
-        11: 3 + 2, 12: 2 + 3, 13: 1 + 3, 14: 0, 15: 0,
-    }  # fmt: skip
+        11: 3 + 2,
+        12: 2 + 3,
+        13: 1 + 3,
+        14: 0,
+        15: 0,
+    }
     assert [s.finalist_id for s in result.standings][:3] == [11, 12, 13]
     assert result.standings[0].place == result.standings[1].place == 1
 
 
 def test_choices_for_unknown_finalists_are_never_counted() -> None:
     assert tally.scores(Method.SINGLE, IDS, [((99,), 4), ((11,), 1)]) == {
-        11: 1, 12: 0, 13: 0, 14: 0, 15: 0,
-    }  # fmt: skip
+        11: 1,
+        12: 0,
+        13: 0,
+        14: 0,
+        15: 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -52,8 +64,9 @@ def test_choices_for_unknown_finalists_are_never_counted() -> None:
         (Method.RANKED, (11, 99), "unknown finalist 99"),
     ],
 )
-def test_check_choices_names_the_problem(method: Method, choices: tuple[int, ...],
-                                         problem: str) -> None:  # fmt: skip
+def test_check_choices_names_the_problem(
+    method: Method, choices: tuple[int, ...], problem: str
+) -> None:
     with pytest.raises(ValueError, match=problem):
         tally.check_choices(method, IDS, choices)
 
@@ -140,10 +153,13 @@ def test_grouped_counts_equal_counting_ballot_by_ballot(ballots: list[tuple[int,
     assert tally.scores(Method.RANKED, IDS, counts_of(*ballots)) == one_by_one
 
 
-@given(st.lists(st.integers(min_value=0, max_value=6), min_size=2, max_size=8),
-       st.integers(min_value=1, max_value=3))  # fmt: skip
-def test_winners_are_a_prefix_of_places_and_never_break_a_tie(scores: list[int],
-                                                               wanted: int) -> None:  # fmt: skip
+@given(
+    st.lists(st.integers(min_value=0, max_value=6), min_size=2, max_size=8),
+    st.integers(min_value=1, max_value=3),
+)
+def test_winners_are_a_prefix_of_places_and_never_break_a_tie(
+    scores: list[int], wanted: int
+) -> None:
     ids = list(range(1, len(scores) + 1))
     ranked = tally.rank(dict(zip(ids, scores, strict=True)), ids)
     decided = tally.winners(ranked, wanted)

@@ -36,12 +36,15 @@ def test_a_token_signed_with_another_key_is_refused() -> None:
         VoterTokens(KEY).read(cookie, 7)
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda c: c[:-2] + ("AA" if not c.endswith("AA") else "BB"),  # signature changed
-    lambda c: c.replace(".", "x.", 1),  # payload changed
-    lambda c: "garbage",
-    lambda c: "",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda c: c[:-2] + ("AA" if not c.endswith("AA") else "BB"),  # signature changed
+        lambda c: c.replace(".", "x.", 1),  # payload changed
+        lambda c: "garbage",
+        lambda c: "",
+    ],
+)
 def test_a_tampered_token_is_refused(mutate: object) -> None:
     tokens = VoterTokens(KEY)
     _, cookie = tokens.issue(7)

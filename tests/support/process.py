@@ -18,13 +18,18 @@ from tests.support.redis_server import free_port
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, store_url: str | None = None,
-                 workers: int = 1, **env: str) -> None:  # fmt: skip
+    def __init__(
+        self, data_dir: Path, store_url: str | None = None, workers: int = 1, **env: str
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.workers = workers
-        self.env = {**os.environ, "LIVE_DATA_DIR": str(data_dir), "LIVE_LOG_LEVEL": "warning",
-                    **env}  # fmt: skip
+        self.env = {
+            **os.environ,
+            "LIVE_DATA_DIR": str(data_dir),
+            "LIVE_LOG_LEVEL": "warning",
+            **env,
+        }
         self.env.pop("REDIS_URL", None)
         if store_url:
             self.env["LIVE_STORE_URL"] = store_url
@@ -42,20 +47,36 @@ class ServerProcess:
     def live(self, *args: str, **env: str) -> str:
         """Run a `live` subcommand against the same data as the server."""
         done = subprocess.run(
-            [sys.executable, "-m", "live", *args], env={**self.env, **env},
-            capture_output=True, text=True, timeout=60, check=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "live", *args],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         return done.stdout.strip()
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "live", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(self.workers)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "live",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -91,8 +112,13 @@ class ServerProcess:
 
 
 def api(server: ServerProcess, token: str, method: str, path: str, **kwargs: Any) -> Any:
-    response = httpx.request(method, server.url + path, timeout=10,
-                             headers={"Authorization": f"Bearer {token}"}, **kwargs)  # fmt: skip
+    response = httpx.request(
+        method,
+        server.url + path,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        **kwargs,
+    )
     response.raise_for_status()
     return response.json()
 
