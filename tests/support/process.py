@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -58,8 +59,12 @@ class ServerProcess:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        with self.log_path.open("ab") as log:
+            self.process = self._spawn(log)
+        self._wait_until_ready()
+
+    def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -77,6 +82,9 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def _wait_until_ready(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -109,6 +117,13 @@ class ServerProcess:
     def organiser_token(self, email: str = "org@example.no") -> str:
         self.live("create-user", email, "--role", "organiser", LIVE_PASSWORD="a long password")
         return self.live("api-token", email)
+
+
+def cookieless_client(base_url: str, **options: Any) -> httpx.AsyncClient:
+    """A client standing for many phones: it keeps no cookies, each request brings its own."""
+    client = httpx.AsyncClient(base_url=base_url, **options)
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
 
 
 def api(server: ServerProcess, token: str, method: str, path: str, **kwargs: Any) -> Any:
