@@ -36,8 +36,9 @@ async def cast(http: httpx.AsyncClient, poll: dict[str, Any], choice: int) -> ht
     )
 
 
-async def next_message(socket: ClientConnection, timeout: float = 10) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), timeout))
+async def next_message(socket: ClientConnection) -> dict[str, Any]:
+    async with asyncio.timeout(10):
+        message: dict[str, Any] = json.loads(await socket.recv())
     return message
 
 
@@ -156,7 +157,7 @@ async def test_kill_9_mid_burst_loses_no_acknowledged_vote(tmp_path: Path) -> No
         async with cookieless_client(server.url, limits=limits, timeout=5) as http:
             burst = asyncio.gather(*(phone(http, lane) for lane in range(32)))
             deadline = time.monotonic() + 60
-            while len(acknowledged) < 300 and time.monotonic() < deadline:
+            while len(acknowledged) < 300 and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
             server.kill()
             await burst
@@ -165,7 +166,7 @@ async def test_kill_9_mid_burst_loses_no_acknowledged_vote(tmp_path: Path) -> No
         results = api(server, token, "GET", f"/api/polls/{poll['id']}/results")
         assert len(acknowledged) <= results["ballots"] <= attempts
         async with cookieless_client(server.url, limits=limits) as http:
-            for cookie, choice in acknowledged:
+            for cookie, _ in acknowledged:
                 receipt = await http.get(
                     f"/p/{poll['code']}/kvittering", headers={"Cookie": f"live_voter={cookie}"}
                 )
