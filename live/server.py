@@ -18,6 +18,7 @@ from live import i18n
 from live.config import Settings, load_settings
 from live.errors import LiveError
 from live.hub import Hub
+from live.poll_cache import PollCache
 from live.store import make_store
 from live.tokens import VoterTokens
 from live.web import admin, api, ballot, stage
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub=Hub(store, settings.update_interval),
         templates=Templates(),
         voter_tokens=VoterTokens(settings.secret_key.reveal()),
+        polls=PollCache(store),
     )
 
     @contextlib.asynccontextmanager

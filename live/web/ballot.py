@@ -24,7 +24,7 @@ _FORM_LIMITS = {"max_fields": 40, "max_files": 0, "max_part_size": 4096}
 
 
 async def _poll_for(request: Request) -> Poll:
-    return await services(request).store.find_poll(normalise_code(request.path_params["code"]))
+    return await services(request).polls.find(normalise_code(request.path_params["code"]))
 
 
 def _ballot_path(poll: Poll) -> str:

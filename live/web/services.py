@@ -8,6 +8,7 @@ from starlette.requests import HTTPConnection
 
 from live.config import Settings
 from live.hub import Hub
+from live.poll_cache import PollCache
 from live.store import Store
 from live.tokens import VoterTokens
 from live.web.templating import Templates
@@ -20,6 +21,7 @@ class Services:
     hub: Hub
     templates: Templates
     voter_tokens: VoterTokens
+    polls: PollCache
 
     def base_url(self, connection: HTTPConnection) -> str:
         """Where people reach us: LIVE_PUBLIC_URL behind a proxy, else the request's host."""

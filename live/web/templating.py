@@ -34,15 +34,25 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
+            auto_reload=False,  # templates ship with the code; no stat() per render
         )
         self.env.install_gettext_callables(  # type: ignore[attr-defined]
             i18n.gettext, i18n.ngettext, newstyle=True
         )
         self._hashes = _static_hashes()
+        self._paths: dict[tuple[str, tuple[tuple[str, object], ...]], str] = {}
         self.env.globals["languages"] = i18n.LANGUAGES
 
+    def path_for(self, request: Request, route: str, **params: object) -> str:
+        """A route's path; memoised, because building one walks the whole route table."""
+        key = (route, tuple(sorted(params.items())))
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = str(request.app.url_path_for(route, **params))
+        return path
+
     def static_url(self, request: Request, name: str) -> str:
-        return f"{request.url_for('static', path=name).path}?v={self._hashes[name]}"
+        return f"{self.path_for(request, 'static', path=name)}?v={self._hashes[name]}"
 
     def render(
         self, request: Request, name: str, context: dict[str, Any] | None = None,
@@ -51,7 +61,7 @@ class Templates:
         template = self.env.get_template(name)
         html = template.render(
             request=request,
-            url_for=lambda route, **params: request.url_for(route, **params).path,
+            url_for=lambda route, **params: self.path_for(request, route, **params),
             static_url=lambda file: self.static_url(request, file),
             language=i18n.current_language(),
             **(context or {}),

@@ -1,0 +1,204 @@
+"""How fast is live? Figures, and ratios to a bare Starlette baseline measured in this run.
+
+    .venv/bin/python ops/bench.py [--seconds 10] [--connections 64] [--store-url redis://…]
+
+Needs `wrk` (Debian package). Everything runs on 127.0.0.1 on this machine: the load
+generator shares the CPU with the server, as in the performance budget (ROADMAP.md).
+Measures: baseline form POST req/s; durable votes/s and their p99 latency; ballot page
+req/s; vote-to-screen latency (vote acknowledged -> websocket snapshot that includes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.process import ServerProcess, cookieless_client  # noqa: E402
+from tests.support.redis_server import free_port  # noqa: E402
+
+VOTE_LUA = """
+local tokens = {}
+for line in io.lines("%(cookies)s") do tokens[#tokens + 1] = line end
+local choices = {%(choices)s}
+local n = 0
+wrk.method = "POST"
+request = function()
+  n = n + 1
+  local headers = {["Cookie"] = "live_voter=" .. tokens[(n %% #tokens) + 1],
+                   ["Content-Type"] = "application/x-www-form-urlencoded",
+                   ["Accept"] = "application/json"}
+  return wrk.format(nil, nil, headers, "choice=" .. choices[(n %% #choices) + 1])
+end
+"""
+
+FORM_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "choice=1"
+"""
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rate": rate,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def start_baseline(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "ops.bench_baseline:app", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/vote", data={"choice": "1"}, timeout=0.5)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("baseline did not start")
+
+
+async def mint_tokens(server: ServerProcess, code: str, count: int) -> list[str]:
+    async with cookieless_client(server.url, limits=httpx.Limits(max_connections=16)) as http:
+        semaphore = asyncio.Semaphore(16)
+
+        async def one() -> str:
+            async with semaphore:
+                return (await http.get(f"/p/{code}")).cookies["live_voter"]
+
+        return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def vote_to_screen(server: ServerProcess, poll: dict[str, object], tokens: list[str],
+                         rate: float, seconds: float) -> list[float]:  # fmt: skip
+    """Latency from a vote's acknowledgement to the first snapshot that counts it."""
+    code = poll["code"]
+    choice = poll["finalists"][0]["id"]  # type: ignore[index]
+    seen: list[tuple[float, int]] = []
+    latencies: list[float] = []
+    async with connect(f"{server.ws_url}/p/{code}/stream") as socket:
+        first = json.loads(await socket.recv())
+        start_ballots = first["ballots"]
+
+        async def listen() -> None:
+            async for raw in socket:
+                seen.append((time.perf_counter(), json.loads(raw)["ballots"]))
+
+        listener = asyncio.create_task(listen())
+        acks: list[tuple[float, int]] = []
+        async with cookieless_client(server.url) as http:
+            interval = 1 / rate
+            begin = time.perf_counter()
+            for n, token in enumerate(tokens[: int(rate * seconds)]):
+                await asyncio.sleep(max(0.0, begin + n * interval - time.perf_counter()))
+                answer = await http.post(
+                    f"/p/{code}", data={"choice": choice},
+                    headers={"Accept": "application/json", "Cookie": f"live_voter={token}"},
+                )  # fmt: skip
+                if answer.status_code == 200 and not answer.json()["replaced"]:
+                    acks.append((time.perf_counter(), start_ballots + len(acks) + 1))
+        await asyncio.sleep(1.5)
+        listener.cancel()
+    for acked_at, ballots in acks:
+        shown = next((t for t, b in seen if b >= ballots and t >= acked_at - 1), None)
+        if shown is not None:
+            latencies.append(max(0.0, shown - acked_at) * 1000)
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--store-url", default=None, help="default: SQLite in a temp dir")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("bench: install wrk first (apt-get install wrk)", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="live-bench-"))
+    figures: dict[str, float] = {}
+
+    port = free_port()
+    baseline = start_baseline(port)
+    try:
+        form = work / "form.lua"
+        form.write_text(FORM_LUA)
+        base = wrk(f"http://127.0.0.1:{port}/vote", args.seconds, args.connections, form)
+    finally:
+        baseline.terminate()
+        baseline.wait()
+
+    server = ServerProcess(work / "var", store_url=args.store_url)
+    server.start()
+    try:
+        token = server.organiser_token()
+        headers = {"Authorization": f"Bearer {token}"}
+        poll = httpx.post(f"{server.url}/api/polls", headers=headers, json={
+            "title": "Bench", "finalists": [{"name": n} for n in "ABCDE"]}).json()  # fmt: skip
+        httpx.post(f"{server.url}/api/polls/{poll['id']}/open", headers=headers)
+        tokens = asyncio.run(mint_tokens(server, poll["code"], 5000))
+        cookies = work / "cookies.txt"
+        cookies.write_text("\n".join(tokens[:4000]) + "\n")
+        script = work / "vote.lua"
+        ids = ", ".join(f'"{f["id"]}"' for f in poll["finalists"])
+        script.write_text(VOTE_LUA % {"cookies": cookies, "choices": ids})
+        votes = wrk(f"{server.url}/p/{poll['code']}", args.seconds, args.connections, script)
+        page = wrk(f"{server.url}/p/{poll['code']}", args.seconds, args.connections)
+        results = httpx.get(f"{server.url}/api/polls/{poll['id']}/results", headers=headers).json()
+        latencies = asyncio.run(vote_to_screen(server, poll, tokens[4000:], rate=100, seconds=8))
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    figures = {
+        "baseline form POST req/s": base["rate"],
+        "durable votes/s": votes["rate"],
+        "votes / baseline": votes["rate"] / base["rate"],
+        f"vote p99 ms at {args.connections} connections": votes["p99_ms"],
+        "vote errors (non-2xx)": votes["errors"],
+        "ballot page req/s": page["rate"],
+        "ballot page / baseline": page["rate"] / base["rate"],
+        "ballots stored (≤ 4000 tokens)": float(results["ballots"]),
+    }
+    if latencies:
+        latencies.sort()
+        figures["vote->screen p50 ms"] = statistics.median(latencies)
+        figures["vote->screen p99 ms"] = latencies[int(len(latencies) * 0.99) - 1]
+        figures["vote->screen samples"] = float(len(latencies))
+    store = args.store_url or "sqlite (default)"
+    print(f"live bench: store={store}, {args.seconds}s per run, {os.cpu_count()} cores")
+    for name, value in figures.items():
+        print(f"  {name:<40} {value:>10.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
