@@ -21,4 +21,8 @@ def make_store(url: str) -> Store:
         from live.store.sqlite import SQLiteStore
 
         return SQLiteStore(Path(unquote(url[len("sqlite:///") :])).resolve())
+    if scheme in ("redis", "rediss", "unix"):
+        from live.store.redis import RedisStore
+
+        return RedisStore(url)
     raise ValueError(f"no store for the URL scheme {scheme!r}")

@@ -1,0 +1,134 @@
+"""Lua scripts for the Redis store: each is one atomic step inside Redis.
+
+Keys (all under `live:`): `poll:{id}` (hash, with the finalists as JSON), `poll-code:{code}`,
+`polls` (sorted set of ids), `ballots:{id}` (hash voter -> JSON ballot), `counts:{id}` (hash
+choice pattern -> number of ballots), `result:{id}` (the frozen counts), `ties:{id}`.
+A ballot and its count change in the same script, so counts never drift from ballots.
+Every change raises the poll's `version` and publishes "poll:version" on `live:changes`.
+"""
+
+from __future__ import annotations
+
+CHANNEL = "live:changes"
+
+_BUMP = """
+local function bump(poll_key, poll_id)
+  local version = redis.call('HINCRBY', poll_key, 'version', 1)
+  redis.call('PUBLISH', 'live:changes', poll_id .. ':' .. version)
+  return version
+end
+"""
+
+# KEYS: poll, code, polls   ARGV: id, code, created_at, title, method, winners, finalists
+CREATE_POLL = """
+if redis.call('SET', KEYS[2], ARGV[1], 'NX') == false then return 0 end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'code', ARGV[2], 'created_at', ARGV[3],
+  'title', ARGV[4], 'method', ARGV[5], 'winners', ARGV[6], 'finalists', ARGV[7],
+  'status', 'draft', 'hide_counts', '0', 'revealed', '0', 'version', '1')
+redis.call('ZADD', KEYS[3], tonumber(ARGV[1]), ARGV[1])
+redis.call('PUBLISH', 'live:changes', ARGV[1] .. ':1')
+return 1
+"""
+
+# KEYS: poll   ARGV: id, title, method, winners, finalists
+UPDATE_POLL = (
+    _BUMP
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if status ~= 'draft' then return {'conflict', status} end
+redis.call('HSET', KEYS[1], 'title', ARGV[2], 'method', ARGV[3], 'winners', ARGV[4],
+  'finalists', ARGV[5])
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: poll, counts, result   ARGV: id, source, target, stamp
+TRANSITION = (
+    _BUMP
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if status ~= ARGV[2] then return {'conflict', status} end
+if ARGV[3] == 'open' then
+  redis.call('HSET', KEYS[1], 'status', 'open', 'opened_at', ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'status', 'closed', 'closed_at', ARGV[4])
+  local counts = redis.call('HGETALL', KEYS[2])
+  redis.call('HSET', KEYS[3], 'counts', cjson.encode(counts), 'locked_at', ARGV[4])
+end
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: poll   ARGV: id, hidden ('0'|'1')
+HIDE_COUNTS = (
+    _BUMP
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+redis.call('HSET', KEYS[1], 'hide_counts', ARGV[2])
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: poll   ARGV: id, limit
+REVEAL_NEXT = (
+    _BUMP
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if status ~= 'closed' then return {'conflict', 'not-closed'} end
+if tonumber(redis.call('HGET', KEYS[1], 'revealed')) >= tonumber(ARGV[2]) then
+  return {'conflict', 'no-more'}
+end
+redis.call('HINCRBY', KEYS[1], 'revealed', 1)
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: poll, ballots, counts   ARGV: id, voter, choices, sent_at or '', stamp, kind
+# A ballot is JSON {c: choices, r: revision, u: updated_at, s: sent_at, k: kind}.
+CAST_BALLOT = (
+    _BUMP
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if status ~= 'open' then return {'conflict', status} end
+local revision, replaced = 1, 0
+local old = redis.call('HGET', KEYS[2], ARGV[2])
+if old then
+  local ballot = cjson.decode(old)
+  if ARGV[4] ~= '' and ballot.s ~= '' and tonumber(ARGV[4]) <= tonumber(ballot.s) then
+    return {'stale', ballot.c, ballot.r, ballot.u}
+  end
+  revision, replaced = ballot.r + 1, 1
+  if redis.call('HINCRBY', KEYS[3], ballot.c, -1) <= 0 then
+    redis.call('HDEL', KEYS[3], ballot.c)
+  end
+end
+redis.call('HSET', KEYS[2], ARGV[2],
+  cjson.encode({c = ARGV[3], r = revision, u = ARGV[5], s = ARGV[4], k = ARGV[6]}))
+redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+bump(KEYS[1], ARGV[1])
+return {'ok', ARGV[3], revision, ARGV[5], replaced}
+"""
+)
+
+# KEYS: poll, result, ties   ARGV: id, tie_key, resolution JSON
+RESOLVE_TIE = (
+    _BUMP
+    + """
+if redis.call('EXISTS', KEYS[2]) == 0 then return {'conflict', 'not-locked'} end
+if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3]) == 0 then return {'conflict', 'resolved'} end
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: email, user, users   ARGV: id, email, role, password_hash or '', created_at
+CREATE_USER = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
+redis.call('HSET', KEYS[2], 'id', ARGV[1], 'email', ARGV[2], 'role', ARGV[3],
+  'password_hash', ARGV[4], 'created_at', ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""

@@ -1,0 +1,391 @@
+"""The scale-out store: everything in Redis, so any number of app processes share it.
+
+Durability at acknowledgement needs Redis with `appendonly yes` and `appendfsync always`
+(see ops/redis.conf). Change notices go out on pub/sub from inside the same atomic scripts;
+one listener task per process hears them, and recovers by itself when Redis comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from live.errors import N_, Conflict, NotFound, Unavailable
+from live.store import _redis_scripts as lua
+from live.store.base import ChangeListener, transition_conflict
+from live.store.codes import new_poll_code
+from live.store.models import (
+    Ballot,
+    CastOutcome,
+    Finalist,
+    LockedResult,
+    Poll,
+    PollDraft,
+    PollStatus,
+    Role,
+    Session,
+    Snapshot,
+    TieResolution,
+    TieRule,
+    User,
+)
+from live.store.timestamps import now_iso
+from live.tally import Method
+from live.tokens import VoterToken
+
+log = logging.getLogger("live.store.redis")
+
+P = "live:"
+RECONNECT_SECONDS = 1.0
+MAX_CONNECTIONS = 64
+
+
+def _counts(raw: Any) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """Counts from a hash (dict) or a frozen flat list [pattern, n, pattern, n, …]."""
+    items = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
+    return tuple(sorted(
+        (tuple(int(part) for part in pattern.split(",")), int(number))
+        for pattern, number in items if int(number) > 0
+    ))  # fmt: skip
+
+
+def _resolution(raw: str) -> TieResolution:
+    data = json.loads(raw)
+    return TieResolution(tuple(data["order"]), TieRule(data["rule"]), data["seed"],
+                         data["note"], data["decided_by"], data["decided_at"])  # fmt: skip
+
+
+def _poll(fields: Mapping[Any, Any]) -> Poll:
+    return Poll(
+        id=int(fields["id"]), code=fields["code"], title=fields["title"],
+        method=Method(fields["method"]), winners=int(fields["winners"]),
+        status=PollStatus(fields["status"]), hide_counts=fields["hide_counts"] == "1",
+        revealed=int(fields["revealed"]), version=int(fields["version"]),
+        finalists=tuple(Finalist(**f) for f in json.loads(fields["finalists"])),
+        created_at=fields["created_at"], opened_at=fields.get("opened_at"),
+        closed_at=fields.get("closed_at"),
+    )  # fmt: skip
+
+
+def _user(fields: Mapping[Any, Any]) -> User:
+    return User(int(fields["id"]), fields["email"], Role(fields["role"]),
+                fields["password_hash"] or None, fields["created_at"])  # fmt: skip
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        self._url = url
+        # A bounded pool: a burst of votes waits for a connection instead of opening
+        # hundreds of sockets at once.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
+            health_check_interval=10, max_connections=MAX_CONNECTIONS, timeout=5,
+        )  # fmt: skip
+        self._redis: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool with it
+        self._listeners: list[ChangeListener] = []
+        self._listener_task: asyncio.Task[None] | None = None
+        self._scripts = {
+            name: self._redis.register_script(getattr(lua, name))
+            for name in ("CREATE_POLL", "UPDATE_POLL", "TRANSITION", "HIDE_COUNTS",
+                         "REVEAL_NEXT", "CAST_BALLOT", "RESOLVE_TIE", "CREATE_USER")
+        }  # fmt: skip
+
+    @contextlib.asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            log.warning("Redis unreachable: %s", error)
+            raise Unavailable(
+                N_("The vote store cannot be reached. Try again in a moment.")
+            ) from None
+        except RedisError as error:
+            log.error("Redis error: %s", error)
+            raise Unavailable(
+                N_("The vote store cannot be reached. Try again in a moment.")
+            ) from None
+
+    async def _run(self, script: str, keys: list[str], args: list[str | int | float]) -> Any:
+        async with self._guard():
+            return await self._scripts[script](keys=keys, args=args)
+
+    async def open(self) -> None:
+        async with self._guard():
+            await self._redis.ping()
+        self._listener_task = asyncio.create_task(self._listen(), name="live-redis-listener")
+
+    async def close(self) -> None:
+        if self._listener_task is not None:
+            self._listener_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener_task
+        await self._redis.aclose()
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    async def _listen(self) -> None:
+        """Hear change notices from every process; reconnect by itself after a failure."""
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(lua.CHANNEL)
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    poll_id, _, version = str(message["data"]).partition(":")
+                    for listener in self._listeners:
+                        try:
+                            listener(int(poll_id), int(version))
+                        except Exception:
+                            log.exception("a change listener failed")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("change listener lost Redis (%s); retrying", error)
+                await asyncio.sleep(RECONNECT_SECONDS)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    # Polls -------------------------------------------------------------------
+    async def _finalists_json(self, draft: PollDraft) -> str:
+        async with self._guard():
+            last = int(await self._redis.incrby(f"{P}seq:finalist", len(draft.finalists)))
+        first = last - len(draft.finalists) + 1
+        return json.dumps([
+            {"id": first + n, "name": f.name, "pitch": f.pitch, "owner": f.owner}
+            for n, f in enumerate(draft.finalists)
+        ], ensure_ascii=False)  # fmt: skip
+
+    async def create_poll(self, draft: PollDraft) -> Poll:
+        finalists = await self._finalists_json(draft)
+        async with self._guard():
+            poll_id = int(await self._redis.incr(f"{P}seq:poll"))
+        for _ in range(20):
+            code = new_poll_code()
+            created = await self._run(
+                "CREATE_POLL", [f"{P}poll:{poll_id}", f"{P}poll-code:{code}", f"{P}polls"],
+                [poll_id, code, now_iso(), draft.title, draft.method.value, draft.winners,
+                 finalists],
+            )  # fmt: skip
+            if created:
+                return await self.get_poll(poll_id)
+        raise Conflict(N_("Could not find a free poll code. Try again."))
+
+    def _check(self, answer: list[Any], poll_id: int) -> list[Any]:
+        if answer[0] == "missing":
+            raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+        return answer
+
+    async def update_poll(self, poll_id: int, draft: PollDraft) -> Poll:
+        finalists = await self._finalists_json(draft)
+        answer = self._check(await self._run(
+            "UPDATE_POLL", [f"{P}poll:{poll_id}"],
+            [poll_id, draft.title, draft.method.value, draft.winners, finalists],
+        ), poll_id)  # fmt: skip
+        if answer[0] == "conflict":
+            raise Conflict(N_("Only a draft poll can be edited, before voting opens."))
+        return await self.get_poll(poll_id)
+
+    async def get_poll(self, poll_id: int) -> Poll:
+        async with self._guard():
+            fields = await self._redis.hgetall(f"{P}poll:{poll_id}")
+        if not fields:
+            raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+        return _poll(fields)
+
+    async def find_poll(self, code: str) -> Poll:
+        async with self._guard():
+            poll_id = await self._redis.get(f"{P}poll-code:{code}")
+        if poll_id is None:
+            raise NotFound(N_("There is no poll with the code %(code)s."), code=code)
+        return await self.get_poll(int(str(poll_id)))
+
+    async def list_polls(self) -> list[Poll]:
+        async with self._guard():
+            ids = await self._redis.zrevrange(f"{P}polls", 0, -1)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for poll_id in ids:
+                    pipe.hgetall(f"{P}poll:{poll_id!s}")
+                rows = await pipe.execute()
+        return [_poll(fields) for fields in rows if fields]
+
+    async def _transition(self, poll_id: int, source: PollStatus, target: PollStatus) -> Poll:
+        answer = self._check(await self._run(
+            "TRANSITION", [f"{P}poll:{poll_id}", f"{P}counts:{poll_id}", f"{P}result:{poll_id}"],
+            [poll_id, source.value, target.value, now_iso()],
+        ), poll_id)  # fmt: skip
+        if answer[0] == "conflict":
+            raise transition_conflict(PollStatus(answer[1]), target)
+        return await self.get_poll(poll_id)
+
+    async def open_poll(self, poll_id: int) -> Poll:
+        return await self._transition(poll_id, PollStatus.DRAFT, PollStatus.OPEN)
+
+    async def close_poll(self, poll_id: int) -> Poll:
+        return await self._transition(poll_id, PollStatus.OPEN, PollStatus.CLOSED)
+
+    async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
+        self._check(await self._run("HIDE_COUNTS", [f"{P}poll:{poll_id}"],
+                                    [poll_id, "1" if hidden else "0"]), poll_id)  # fmt: skip
+        return await self.get_poll(poll_id)
+
+    async def reveal_next(self, poll_id: int, limit: int) -> Poll:
+        answer = self._check(
+            await self._run("REVEAL_NEXT", [f"{P}poll:{poll_id}"], [poll_id, limit]), poll_id
+        )
+        if answer[0] == "conflict" and answer[1] == "not-closed":
+            raise Conflict(N_("Places can be revealed only after the poll is closed."))
+        if answer[0] == "conflict":
+            raise Conflict(N_("There is no further decided place to reveal."))
+        return await self.get_poll(poll_id)
+
+    # Ballots -----------------------------------------------------------------
+    async def cast_ballot(
+        self, token: VoterToken, choices: Sequence[int], sent_at: int | None
+    ) -> CastOutcome:
+        poll_id = token.poll_id
+        answer = self._check(await self._run(
+            "CAST_BALLOT",
+            [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}"],
+            [poll_id, token.voter_id, ",".join(map(str, choices)),
+             "" if sent_at is None else sent_at, now_iso(), token.kind],
+        ), poll_id)  # fmt: skip
+        if answer[0] == "conflict":
+            raise Conflict(N_("Voting is not open for this poll."))
+        ballot = Ballot(tuple(int(c) for c in answer[1].split(",")), int(answer[2]), answer[3])
+        if answer[0] == "stale":
+            return CastOutcome(ballot, False, True)
+        return CastOutcome(ballot, bool(answer[4]), False)
+
+    async def get_ballot(self, poll_id: int, voter_id: str) -> Ballot | None:
+        async with self._guard():
+            raw = await self._redis.hget(f"{P}ballots:{poll_id}", voter_id)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return Ballot(tuple(int(c) for c in data["c"].split(",")), int(data["r"]), data["u"])
+
+    async def snapshot(self, poll_id: int) -> Snapshot:
+        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(f"{P}poll:{poll_id}")
+            pipe.hgetall(f"{P}counts:{poll_id}")
+            pipe.hvals(f"{P}ties:{poll_id}")
+            fields, counts, ties = await pipe.execute()
+        if not fields:
+            raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+        poll = _poll(fields)
+        resolutions = tuple(sorted((_resolution(t) for t in ties), key=lambda r: r.decided_at))
+        return Snapshot(poll, _counts(counts), resolutions)
+
+    async def get_result(self, poll_id: int) -> LockedResult:
+        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(f"{P}poll:{poll_id}")
+            pipe.hgetall(f"{P}result:{poll_id}")
+            pipe.hvals(f"{P}ties:{poll_id}")
+            fields, result, ties = await pipe.execute()
+        if not fields:
+            raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+        if not result:
+            raise Conflict(N_("The result is locked only when the poll closes."))
+        poll = _poll(fields)
+        frozen = json.loads(result["counts"])
+        return LockedResult(
+            poll_id=poll_id, method=poll.method, finalist_ids=poll.finalist_ids,
+            counts=_counts(frozen if isinstance(frozen, list) else []),
+            locked_at=result["locked_at"],
+            resolutions=tuple(sorted((_resolution(t) for t in ties), key=lambda r: r.decided_at)),
+        )  # fmt: skip
+
+    async def resolve_tie(self, poll_id: int, resolution: TieResolution) -> LockedResult:
+        record = json.dumps({
+            "order": list(resolution.order), "rule": resolution.rule.value,
+            "seed": resolution.seed, "note": resolution.note,
+            "decided_by": resolution.decided_by, "decided_at": resolution.decided_at,
+        }, ensure_ascii=False)  # fmt: skip
+        answer = await self._run(
+            "RESOLVE_TIE",
+            [f"{P}poll:{poll_id}", f"{P}result:{poll_id}", f"{P}ties:{poll_id}"],
+            [poll_id, ",".join(map(str, sorted(resolution.order))), record],
+        )
+        if answer[0] == "conflict" and answer[1] == "not-locked":
+            raise Conflict(N_("The result is locked only when the poll closes."))
+        if answer[0] == "conflict":
+            raise Conflict(N_("This tie has already been resolved."))
+        return await self.get_result(poll_id)
+
+    # People ------------------------------------------------------------------
+    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
+        async with self._guard():
+            user_id = int(await self._redis.incr(f"{P}seq:user"))
+        created = await self._run(
+            "CREATE_USER",
+            [f"{P}user-email:{email.casefold()}", f"{P}user:{user_id}", f"{P}users"],
+            [user_id, email, role.value, password_hash or "", now_iso()],
+        )
+        if not created:
+            raise Conflict(N_("An account for %(email)s exists already."), email=email)
+        return await self.get_user(email)
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        async with self._guard():
+            await self._redis.hset(f"{P}user:{user_id}", "password_hash", password_hash)
+
+    async def _user_by_id(self, user_id: str | bytes | None) -> User | None:
+        if user_id is None:
+            return None
+        async with self._guard():
+            fields = await self._redis.hgetall(f"{P}user:{user_id!s}")
+        return _user(fields) if fields else None
+
+    async def get_user(self, email: str) -> User:
+        async with self._guard():
+            user_id = await self._redis.get(f"{P}user-email:{email.casefold()}")
+        user = await self._user_by_id(user_id)
+        if user is None:
+            raise NotFound(N_("There is no account for %(email)s."), email=email)
+        return user
+
+    async def create_session(
+        self, user_id: int, token_digest: str, csrf: str, expires_at: float
+    ) -> None:
+        key = f"{P}session:{token_digest}"
+        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"user_id": user_id, "csrf": csrf, "expires_at": expires_at})
+            pipe.expireat(key, int(expires_at) + 1)
+            await pipe.execute()
+
+    async def get_session(self, token_digest: str) -> Session | None:
+        async with self._guard():
+            fields = await self._redis.hgetall(f"{P}session:{token_digest}")
+        if not fields or float(fields["expires_at"]) < time.time():
+            return None
+        user = await self._user_by_id(fields["user_id"])
+        if user is None:
+            return None
+        return Session(user, str(fields["csrf"]), float(fields["expires_at"]))
+
+    async def delete_session(self, token_digest: str) -> None:
+        async with self._guard():
+            await self._redis.delete(f"{P}session:{token_digest}")
+
+    async def create_api_token(self, user_id: int, token_digest: str) -> None:
+        async with self._guard():
+            await self._redis.set(f"{P}api-token:{token_digest}", user_id)
+
+    async def get_api_user(self, token_digest: str) -> User | None:
+        async with self._guard():
+            user_id = await self._redis.get(f"{P}api-token:{token_digest}")
+        return await self._user_by_id(user_id)
