@@ -22,8 +22,9 @@ SECRET = "shared secret key for every worker, 32+ characters"
 
 
 def app_process(tmp_path: Path, name: str, store_url: str, workers: int = 1) -> ServerProcess:
-    return ServerProcess(tmp_path / name, store_url=store_url, workers=workers,
-                         LIVE_SECRET_KEY=SECRET)  # fmt: skip
+    return ServerProcess(
+        tmp_path / name, store_url=store_url, workers=workers, LIVE_SECRET_KEY=SECRET
+    )
 
 
 def new_poll(server: ServerProcess, token: str) -> dict[str, Any]:
@@ -57,8 +58,10 @@ async def test_two_processes_share_votes_and_streams(tmp_path: Path, redis_url: 
             connect(f"{one.ws_url}{path}/stream") as stream_one,
             connect(f"{two.ws_url}{path}/stream") as stream_two,
         ):
-            listeners = [asyncio.create_task(ballots_seen(stream_one, seen_one)),
-                         asyncio.create_task(ballots_seen(stream_two, seen_two))]  # fmt: skip
+            listeners = [
+                asyncio.create_task(ballots_seen(stream_one, seen_one)),
+                asyncio.create_task(ballots_seen(stream_two, seen_two)),
+            ]
             clients = [cookieless_client(one.url), cookieless_client(two.url)]
             expected = dict.fromkeys(ids, 0)
             for n in range(400):
@@ -67,9 +70,10 @@ async def test_two_processes_share_votes_and_streams(tmp_path: Path, redis_url: 
                 cookie = page.cookies["live_voter"]
                 vote_to = (n + 1) % 2
                 answer = await clients[vote_to].post(
-                    path, data={"choice": ids[n % 5] if n % 3 else ids[0]},
+                    path,
+                    data={"choice": ids[n % 5] if n % 3 else ids[0]},
                     headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                )  # fmt: skip
+                )
                 assert answer.status_code == 200, answer.text
                 expected[ids[n % 5] if n % 3 else ids[0]] += 1
                 acks.append((time.perf_counter(), n + 1, "one" if vote_to == 0 else "two"))
@@ -78,7 +82,7 @@ async def test_two_processes_share_votes_and_streams(tmp_path: Path, redis_url: 
             for client in clients:
                 await client.aclose()
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not (
+            while time.monotonic() < deadline and not (  # noqa: ASYNC110
                 seen_one and seen_two and seen_one[-1][1] == 400 and seen_two[-1][1] == 400
             ):
                 await asyncio.sleep(0.05)
@@ -121,9 +125,10 @@ async def test_a_redis_outage_gives_503_then_recovers_losing_nothing(
             async def vote(choice: int) -> httpx.Response:
                 cookie = (await http.get(path)).cookies["live_voter"]
                 return await http.post(
-                    path, data={"choice": choice},
+                    path,
+                    data={"choice": choice},
                     headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                )  # fmt: skip
+                )
 
             for n in range(50):
                 assert (await vote(ids[n % 5])).status_code == 200
@@ -165,8 +170,9 @@ async def test_a_redis_outage_gives_503_then_recovers_losing_nothing(
         server.stop()
 
 
-async def test_kill_9_of_redis_loses_no_acknowledged_vote(tmp_path: Path,
-                                                          own_redis: RedisServer) -> None:  # fmt: skip
+async def test_kill_9_of_redis_loses_no_acknowledged_vote(
+    tmp_path: Path, own_redis: RedisServer
+) -> None:
     server = app_process(tmp_path, "app", own_redis.url)
     server.start()
     try:
@@ -181,9 +187,10 @@ async def test_kill_9_of_redis_loses_no_acknowledged_vote(tmp_path: Path,
                 try:
                     cookie = (await http.get(path)).cookies["live_voter"]
                     answer = await http.post(
-                        path, data={"choice": ids[n % 5]},
+                        path,
+                        data={"choice": ids[n % 5]},
                         headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                    )  # fmt: skip
+                    )
                 except (httpx.HTTPError, KeyError):
                     return
                 if answer.status_code != 200:
@@ -211,8 +218,9 @@ async def test_kill_9_of_redis_loses_no_acknowledged_vote(tmp_path: Path,
         assert results["ballots"] >= len(acknowledged)
         async with cookieless_client(server.url) as http:
             for cookie in acknowledged:
-                receipt = await http.get(f"{path}/kvittering",
-                                         headers={"Cookie": f"live_voter={cookie}"})  # fmt: skip
+                receipt = await http.get(
+                    f"{path}/kvittering", headers={"Cookie": f"live_voter={cookie}"}
+                )
                 assert receipt.status_code == 200, "an acknowledged ballot is missing"
         print(
             f"\nredis kill -9 after {len(acknowledged)} acknowledged: "
