@@ -10,19 +10,23 @@
   var version = -1;
   var $ = function (id) { return document.getElementById(id); };
 
+  function unit(message, count) {
+    if (message.method === "ranked") return count === 1 ? labels.lPoint : labels.lPoints;
+    return count === 1 ? labels.lVote : labels.lVotes;
+  }
+
   function text(id, value) { var el = $(id); if (el.textContent !== value) el.textContent = value; }
 
   function renderBars(message) {
     var scores = {};
     var max = 0;
     message.tally.forEach(function (row) { scores[row.finalist_id] = row; max = Math.max(max, row.score); });
-    var unit = message.method === "ranked" ? labels.lPoints : labels.lVotes;
     Array.prototype.forEach.call(document.querySelectorAll(".bar"), function (bar) {
       var row = scores[bar.dataset.finalist];
       var score = row ? row.score : 0;
       bar.querySelector(".bar-fill").style.width = (max ? (100 * score / max) : 0) + "%";
       bar.querySelector(".bar-count").textContent = String(score);
-      bar.querySelector(".bar-count").setAttribute("aria-label", score + " " + unit);
+      bar.querySelector(".bar-count").setAttribute("aria-label", score + " " + unit(message, score));
       bar.classList.toggle("leader", !!row && max > 0 && row.place === 1);
     });
   }
@@ -43,7 +47,7 @@
       if (typeof entry.score === "number") {
         var score = document.createElement("span");
         score.className = "score";
-        score.textContent = entry.score + " " + (message.method === "ranked" ? labels.lPoints : labels.lVotes);
+        score.textContent = entry.score + " " + unit(message, entry.score);
         item.appendChild(score);
       }
       podium.appendChild(item);
@@ -56,6 +60,7 @@
     text("stage-title", message.title);
     text("poll-status", { draft: labels.lDraft, open: labels.lOpen, closed: labels.lClosed }[message.status] || "");
     text("ballot-count", String(message.ballots));
+    root.classList.toggle("closed", message.status === "closed");
     $("hidden-note").hidden = !!message.tally || message.podium.length > 0;
     if (message.tally) renderBars(message);
     renderPodium(message);
