@@ -53,7 +53,7 @@ async def stage_page(request: Request) -> Response:
     parts = urlsplit(url)
     return services(request).templates.render(
         request, "stage.html",
-        {"poll": poll, "join_url": url, "join_short": f"{parts.netloc}{parts.path}"},
+        {"poll": poll, "join_url": url, "join_host": parts.netloc, "join_path": parts.path},
     )  # fmt: skip
 
 
