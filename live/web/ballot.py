@@ -55,7 +55,7 @@ async def join(request: Request) -> Response:
     try:
         if not code:
             raise BadRequest(N_("Type the code shown on the big screen."), field="code")
-        poll = await services(request).store.find_poll(code)
+        poll = await services(request).polls.find(code)
     except LiveError as error:
         return services(request).templates.render(
             request, "home.html",

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from live.errors import LiveError
+from live.errors import LiveError, NotFound
 from live.hub import Feed
 from live.store.codes import normalise_code
 from live.store.models import Role
@@ -27,6 +27,7 @@ log = logging.getLogger("live.stage")
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 @functools.lru_cache(maxsize=256)
@@ -46,7 +47,7 @@ def join_url(request: Request, code: str) -> str:
 
 async def stage_page(request: Request) -> Response:
     code = normalise_code(request.path_params["code"])
-    poll = await services(request).store.find_poll(code)
+    poll = await services(request).polls.find(code)
     if request.path_params["code"] != poll.code:
         return RedirectResponse(f"/s/{poll.code}", status_code=301)
     url = join_url(request, poll.code)
@@ -58,7 +59,7 @@ async def stage_page(request: Request) -> Response:
 
 
 async def stage_qr(request: Request) -> Response:
-    poll = await services(request).store.find_poll(normalise_code(request.path_params["code"]))
+    poll = await services(request).polls.find(normalise_code(request.path_params["code"]))
     svg = await asyncio.to_thread(_qr_svg, join_url(request, poll.code))
     return Response(svg, media_type="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
@@ -82,12 +83,13 @@ async def stream(websocket: WebSocket) -> None:
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
         return
     try:
-        poll = await services(websocket).store.find_poll(
-            normalise_code(websocket.path_params["code"])
-        )
+        poll = await services(websocket).polls.find(normalise_code(websocket.path_params["code"]))
         session = await current_session(websocket)
-    except LiveError:
+    except NotFound:
         await websocket.close(code=CLOSE_NOT_FOUND)
+        return
+    except LiveError:  # the store is unreachable: the screen retries with backoff
+        await websocket.close(code=CLOSE_TRY_AGAIN_LATER)
         return
     full = session is not None and session.user.role in (Role.ORGANISER, Role.HOST)
     await websocket.accept()
