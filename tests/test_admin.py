@@ -158,3 +158,26 @@ async def test_logout_ends_the_session(app: Starlette) -> None:
         answer = await http.post("/admin/logout", data={"csrf": csrf})
         assert answer.status_code == 303
         assert (await http.get("/admin")).status_code == 303
+
+
+async def test_finalists_can_come_from_an_uploaded_file(app: Starlette) -> None:
+    async with logged_in(app) as http:
+        csrf = csrf_of((await http.get("/admin/polls/new")).text)
+        form = {"csrf": csrf, "title": "Fra fil", "method": "single", "winners": "3"}
+        bad = b"navn;beskrivelse\nAlfa;ok\n;mangler navn\nAlfa;igjen\n"
+        refused = await http.post(
+            "/admin/polls/new", data=form, files={"finalists_file": ("f.csv", bad, "text/csv")}
+        )
+        assert refused.status_code == 400
+        assert (
+            "Rad 2: navnet mangler." in refused.text
+            and "Rad 3: Alfa står to ganger." in refused.text
+        )
+        assert 'value="Fra fil"' in refused.text
+        good = b"navn;beskrivelse;ideeier\nAlfa;Rask;Bergen\nBravo;;\nCharlie;;\n"
+        created = await http.post(
+            "/admin/polls/new", data=form, files={"finalists_file": ("f.csv", good, "text/csv")}
+        )
+        assert created.status_code == 303
+        page = await http.get(created.headers["location"])
+        assert all(name in page.text for name in ("Alfa", "Bravo", "Charlie"))

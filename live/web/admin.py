@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import i18n, polls
 from live.errors import N_, BadRequest, LiveError, Unauthorized
+from live.finalist_import import RowProblem, parse_finalists
 from live.store.models import Poll, PollDraft, PollStatus, Session
 from live.tokens import digest
 from live.web.auth import (
@@ -24,7 +25,7 @@ from live.web.auth import (
 )
 from live.web.services import services
 
-_FORM_LIMITS = {"max_fields": 100, "max_files": 0, "max_part_size": 16384}
+_FORM_LIMITS = {"max_fields": 100, "max_files": 1, "max_part_size": 16384}
 
 
 def _safe_next(target: str | None) -> str:
@@ -84,6 +85,31 @@ async def dashboard(request: Request) -> Response:
     return _render(request, "admin/dashboard.html", session, polls=found)
 
 
+class _FileProblems(BadRequest):
+    """An uploaded finalist file had problems; each is shown, nothing is saved."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(N_("The file has problems, so nothing was saved:"))
+        self.problems = problems
+
+
+async def _draft_from_upload(form: FormData) -> PollDraft:
+    """The poll from the form; finalists from an uploaded file when one is attached."""
+    upload = form.get("finalists_file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _draft_from_form(form)
+    finalists, problems = parse_finalists(upload.filename, await upload.read())
+    if problems:
+        raise _FileProblems(problems)
+    return polls.check_draft(form.get("title"), form.get("method"), form.get("winners"), finalists)
+
+
+def _problem_texts(error: LiveError) -> list[str]:
+    if not isinstance(error, _FileProblems):
+        return []
+    return [i18n.gettext(p.message, row=p.row, **p.params) for p in error.problems]
+
+
 def _draft_from_form(form: FormData) -> PollDraft:
     finalists = []
     for number in range(1, polls.MAX_FINALISTS + 1):
@@ -97,7 +123,7 @@ def _draft_from_form(form: FormData) -> PollDraft:
 def _form_values(form: FormData | None, poll: Poll | None) -> dict[str, Any]:
     """What the poll form shows: the submitted values after an error, else the poll's."""
     if form is not None:
-        return {key: str(value) for key, value in form.items()}
+        return {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile)}
     values: dict[str, Any] = {"title": "", "method": "single", "winners": "3"}
     if poll is not None:
         values = {"title": poll.title, "method": poll.method.value, "winners": str(poll.winners)}
@@ -107,38 +133,43 @@ def _form_values(form: FormData | None, poll: Poll | None) -> dict[str, Any]:
     return values
 
 
-async def new_poll(request: Request) -> Response:
+async def _poll_form(request: Request, poll: Poll | None) -> Response:
+    """Create a poll (`poll` None) or edit a draft: the same form either way."""
     session = await require_session(request, ORGANISERS)
+    store = services(request).store
     form = await request.form(**_FORM_LIMITS) if request.method == "POST" else None
-    if form is not None:
+    if form is None:
+        return _render(request, "admin/poll_form.html", session, poll=poll,
+                       values=_form_values(None, poll), error=None, problems=[])  # fmt: skip
+    try:
         check_csrf(session, form)
-        try:
-            poll = await services(request).store.create_poll(_draft_from_form(form))
-        except BadRequest as error:
-            return _render(request, "admin/poll_form.html", session, status_code=400, poll=None,
-                           values=_form_values(form, None),
-                           error=i18n.gettext(error.message, **error.params))  # fmt: skip
-        return RedirectResponse(f"/admin/polls/{poll.id}", status_code=303)
-    return _render(request, "admin/poll_form.html", session, poll=None,
-                   values=_form_values(None, None), error=None)  # fmt: skip
+        draft = await _draft_from_upload(form)
+        saved = (
+            await store.create_poll(draft)
+            if poll is None
+            else await store.update_poll(poll.id, draft)
+        )
+    except LiveError as error:
+        if error.status >= 500:
+            raise
+        return _render(request, "admin/poll_form.html", session, status_code=error.status,
+                       poll=poll, values=_form_values(form, poll),
+                       error=i18n.gettext(error.message, **error.params),
+                       problems=_problem_texts(error))  # fmt: skip
+    finally:
+        await form.close()  # an uploaded file is spooled to a temporary file
+    return RedirectResponse(f"/admin/polls/{saved.id}", status_code=303)
+
+
+async def new_poll(request: Request) -> Response:
+    return await _poll_form(request, None)
 
 
 async def edit_poll(request: Request) -> Response:
-    session = await require_session(request, ORGANISERS)
-    store = services(request).store
-    poll = await store.get_poll(request.path_params["poll_id"])
-    form = await request.form(**_FORM_LIMITS) if request.method == "POST" else None
-    if form is not None:
-        check_csrf(session, form)
-        try:
-            poll = await store.update_poll(poll.id, _draft_from_form(form))
-        except LiveError as error:
-            return _render(request, "admin/poll_form.html", session, status_code=error.status,
-                           poll=poll, values=_form_values(form, poll),
-                           error=i18n.gettext(error.message, **error.params))  # fmt: skip
-        return RedirectResponse(f"/admin/polls/{poll.id}", status_code=303)
-    return _render(request, "admin/poll_form.html", session, poll=poll,
-                   values=_form_values(None, poll), error=None)  # fmt: skip
+    await require_session(request, ORGANISERS)
+    return await _poll_form(
+        request, await services(request).store.get_poll(request.path_params["poll_id"])
+    )
 
 
 async def poll_detail(request: Request, session: Session | None = None,
