@@ -72,7 +72,7 @@ class Hub:
         self._feeds: dict[int, Feed] = {}
         store.add_listener(self.notify)
 
-    def notify(self, poll_id: int, version: int) -> None:
+    def notify(self, poll_id: int, version: int, poll_changed: bool) -> None:
         feed = self._feeds.get(poll_id)
         if feed is not None and version > feed.version:
             feed.kicked.set()

@@ -2,9 +2,10 @@
 
 Every ballot page and every vote needs the poll (its finalists, to check choices). A
 poll's finalists are fixed once it opens, and the store re-checks the status atomically
-on every vote, so a cached copy is safe: it is dropped on every change notice for its
-poll (from this process, or from others through the store), and after `TTL_SECONDS` at
-the latest in case a notice was lost. At worst a page shows a status a moment late.
+on every vote, so a cached copy is safe: it is dropped on every notice that the poll
+itself changed (from this process, or from others through the store; ballots alone do
+not count), and after `TTL_SECONDS` at the latest in case a notice was lost. At worst
+a page shows a status a moment late.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ class PollCache:
         self._by_code[code] = (now, poll)
         return poll
 
-    def _forget(self, poll_id: int, version: int) -> None:
+    def _forget(self, poll_id: int, version: int, poll_changed: bool) -> None:
+        if not poll_changed:  # only ballots changed: the cached poll is still right
+            return
         stale = [code for code, (_, poll) in self._by_code.items() if poll.id == poll_id]
         for code in stale:
             del self._by_code[code]

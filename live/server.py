@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -22,7 +23,7 @@ from live.poll_cache import PollCache
 from live.store import make_store
 from live.tokens import VoterTokens
 from live.web import admin, api, ballot, stage
-from live.web.errors import on_http_error, on_live_error, on_unexpected
+from live.web.errors import on_client_gone, on_http_error, on_live_error, on_unexpected
 from live.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from live.web.services import Services
 from live.web.templating import STATIC_DIR, Templates
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         exception_handlers={
             LiveError: on_live_error,
+            ClientDisconnect: on_client_gone,
             HTTPException: on_http_error,
             Exception: on_unexpected,
         },

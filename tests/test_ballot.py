@@ -265,3 +265,48 @@ async def test_the_language_switch_is_remembered(client: httpx.AsyncClient) -> N
     assert 'lang="nn"' in home.text
     evil = await client.get("/lang", params={"lang": "en", "next": "//evil.example"})
     assert evil.headers["location"] == "/"
+
+
+async def test_a_phone_that_drops_mid_vote_is_not_a_server_error(
+    client: httpx.AsyncClient,
+    organiser: dict[str, str],
+    app: Starlette,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    poll = await open_poll(client, organiser)
+    _, cookie = services_of(app).voter_tokens.issue(poll["id"])
+    messages = [
+        {"type": "http.request", "body": b"choice=", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path_of(poll["ballot_url"]),
+        "raw_path": b"",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 1),
+        "server": None,
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-length", b"100"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"cookie", f"live_voter={cookie}".encode()),
+        ],
+    }
+    await app(scope, receive, send)  # must not raise
+    assert sent[0]["status"] == 400
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert (await results(client, organiser, poll))["ballots"] == 0

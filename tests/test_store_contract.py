@@ -180,8 +180,8 @@ async def test_closing_locks_the_result_for_good(store: Store) -> None:
 
 
 async def test_versions_rise_with_every_change_and_listeners_hear_them(store: Store) -> None:
-    heard: list[tuple[int, int]] = []
-    store.add_listener(lambda poll_id, version: heard.append((poll_id, version)))
+    heard: list[tuple[int, int, bool]] = []
+    store.add_listener(lambda poll_id, version, changed: heard.append((poll_id, version, changed)))
     poll = await store.create_poll(draft())
     versions = [poll.version]
     versions.append((await store.open_poll(poll.id)).version)
@@ -191,11 +191,14 @@ async def test_versions_rise_with_every_change_and_listeners_hear_them(store: St
     versions.append((await store.close_poll(poll.id)).version)
     assert versions == sorted(set(versions))
     for _ in range(100):
-        if heard and heard[-1] == (poll.id, versions[-1]):
+        if heard and heard[-1] == (poll.id, versions[-1], True):
             break
         await asyncio.sleep(0.02)
-    assert heard[-1] == (poll.id, versions[-1])
-    assert [v for _, v in heard] == sorted(v for _, v in heard)
+    assert heard[-1] == (poll.id, versions[-1], True)
+    assert [v for _, v, _ in heard] == sorted(v for _, v, _ in heard)
+    # Only the ballot's notice says the poll record itself is unchanged.
+    assert [changed for _, v, changed in heard if v == versions[2]] == [False]
+    assert all(changed for _, v, changed in heard if v != versions[2])
 
 
 async def test_hide_counts_and_reveal(store: Store) -> None:

@@ -4,7 +4,8 @@ Keys (all under `live:`): `poll:{id}` (hash, with the finalists as JSON), `poll-
 `polls` (sorted set of ids), `ballots:{id}` (hash voter -> JSON ballot), `counts:{id}` (hash
 choice pattern -> number of ballots), `result:{id}` (the frozen counts), `ties:{id}`.
 A ballot and its count change in the same script, so counts never drift from ballots.
-Every change raises the poll's `version` and publishes "poll:version" on `live:changes`.
+Every change raises the poll's `version` and publishes "poll:version:kind" on
+`live:changes`, kind `p` when the poll record changed and `b` when only ballots did.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 CHANNEL = "live:changes"
 
 _BUMP = """
-local function bump(poll_key, poll_id)
+local function bump(poll_key, poll_id, kind)
   local version = redis.call('HINCRBY', poll_key, 'version', 1)
-  redis.call('PUBLISH', 'live:changes', poll_id .. ':' .. version)
+  redis.call('PUBLISH', 'live:changes', poll_id .. ':' .. version .. ':' .. (kind or 'p'))
   return version
 end
 """
@@ -26,7 +27,7 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'code', ARGV[2], 'created_at', ARGV[3
   'title', ARGV[4], 'method', ARGV[5], 'winners', ARGV[6], 'finalists', ARGV[7],
   'status', 'draft', 'hide_counts', '0', 'revealed', '0', 'version', '1')
 redis.call('ZADD', KEYS[3], tonumber(ARGV[1]), ARGV[1])
-redis.call('PUBLISH', 'live:changes', ARGV[1] .. ':1')
+redis.call('PUBLISH', 'live:changes', ARGV[1] .. ':1:p')
 return 1
 """
 
@@ -109,7 +110,7 @@ end
 redis.call('HSET', KEYS[2], ARGV[2],
   cjson.encode({c = ARGV[3], r = revision, u = ARGV[5], s = ARGV[4], k = ARGV[6]}))
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-bump(KEYS[1], ARGV[1])
+bump(KEYS[1], ARGV[1], 'b')
 return {'ok', ARGV[3], revision, ARGV[5], replaced}
 """
 )

@@ -36,10 +36,10 @@ class Tx:
     """What a write job gets: the connection, and a note of which polls it changed."""
 
     conn: sqlite3.Connection
-    changes: list[tuple[int, int]] = field(default_factory=list)
+    changes: list[tuple[int, int, bool]] = field(default_factory=list)
 
-    def changed(self, poll_id: int, version: int) -> None:
-        self.changes.append((poll_id, version))
+    def changed(self, poll_id: int, version: int, poll_changed: bool = True) -> None:
+        self.changes.append((poll_id, version, poll_changed))
 
 
 @dataclass
@@ -102,7 +102,9 @@ def _statements(script: str) -> list[str]:
 
 
 class SQLiteEngine:
-    def __init__(self, path: Path, on_changes: Callable[[list[tuple[int, int]]], None]) -> None:
+    def __init__(
+        self, path: Path, on_changes: Callable[[list[tuple[int, int, bool]]], None]
+    ) -> None:
         self.path = path
         self._on_changes = on_changes
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -215,7 +217,7 @@ class SQLiteEngine:
         self._loop.call_soon_threadsafe(self._settle, outcomes, tx.changes)
 
     def _settle(
-        self, outcomes: list[tuple[_Job, Any, bool]], changes: list[tuple[int, int]]
+        self, outcomes: list[tuple[_Job, Any, bool]], changes: list[tuple[int, int, bool]]
     ) -> None:
         for job, value, ok in outcomes:
             if job.future.done():  # the caller went away; the write stands regardless

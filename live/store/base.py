@@ -14,7 +14,8 @@ Guarantees, checked by `tests/test_store_contract.py` against every real backend
   always). A process killed after that loses nothing.
 - **Ordering of versions.** Every change to a poll raises its `version`; a snapshot's
   counts belong to the version it carries. Listeners hear "(poll id, version)" after a
-  change is durable; they may miss or merge notices and must read a snapshot.
+  change is durable, with a flag saying whether the poll record itself changed (true)
+  or only its ballots (false); they may miss or merge notices and must read a snapshot.
 - **Locked results never change.** Once closed, a poll's counts are frozen; tie
   resolutions are recorded once per tie and never replaced.
 
@@ -44,8 +45,11 @@ from live.store.models import (
 )
 from live.tokens import VoterToken
 
-ChangeListener = Callable[[int, int], None]
-"""Called on the event loop with (poll id, version) after a change is durable."""
+ChangeListener = Callable[[int, int, bool], None]
+"""Called on the event loop with (poll id, version, poll changed) after a change is durable.
+
+`poll changed` is false when only ballots changed (the poll record itself did not), so
+that caches of the poll need not be dropped on every vote."""
 
 
 class Store(Protocol):

@@ -144,10 +144,10 @@ class RedisStore:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
-                    poll_id, _, version = str(message["data"]).partition(":")
+                    poll_id, version, kind = str(message["data"]).split(":")
                     for listener in self._listeners:
                         try:
-                            listener(int(poll_id), int(version))
+                            listener(int(poll_id), int(version), kind == "p")
                         except Exception:
                             log.exception("a change listener failed")
             except asyncio.CancelledError:

@@ -45,13 +45,16 @@ class SQLiteStore:
         self._listeners: list[ChangeListener] = []
         self._engine = SQLiteEngine(path, self._notify)
 
-    def _notify(self, changes: list[tuple[int, int]]) -> None:
-        latest: dict[int, int] = {}
-        for poll_id, version in changes:
-            latest[poll_id] = max(version, latest.get(poll_id, 0))
+    def _notify(self, changes: list[tuple[int, int, bool]]) -> None:
+        """One notice per poll for a whole batch: its latest version, and whether any
+        change in the batch touched the poll record itself."""
+        latest: dict[int, tuple[int, bool]] = {}
+        for poll_id, version, poll_changed in changes:
+            known, touched = latest.get(poll_id, (0, False))
+            latest[poll_id] = (max(version, known), touched or poll_changed)
         for listener in self._listeners:
-            for poll_id, version in latest.items():
-                listener(poll_id, version)
+            for poll_id, (version, poll_changed) in latest.items():
+                listener(poll_id, version, poll_changed)
 
     async def open(self) -> None:
         await self._engine.start()
@@ -194,7 +197,7 @@ class SQLiteStore:
                     " WHERE poll_id = ? AND voter_id = ?",
                     (encoded, sent_at, revision, stamp, poll_id, token.voter_id),
                 )
-            tx.changed(poll_id, _bump(tx.conn, poll_id))
+            tx.changed(poll_id, _bump(tx.conn, poll_id), poll_changed=False)
             return CastOutcome(Ballot(tuple(choices), revision, stamp), row is not None, False)
 
         return await self._engine.write(cast)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket
 
@@ -65,6 +65,14 @@ async def on_http_error(request: Request | WebSocket, exc: Exception) -> Respons
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def on_client_gone(request: Request | WebSocket, exc: Exception) -> Response:
+    """A phone lost its connection mid-request: nothing was recorded (the body never
+    arrived) and nobody is left to answer. Not a server error, so no traceback."""
+    assert isinstance(exc, ClientDisconnect) and isinstance(request, Request)
+    log.info("client went away during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
 
 
 async def on_unexpected(request: Request | WebSocket, exc: Exception) -> Response:
