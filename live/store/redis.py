@@ -22,6 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from live.errors import N_, Conflict, NotFound, Unavailable
 from live.store import _redis_scripts as lua
+from live.store._redis_batch import ScriptBatcher
 from live.store.base import ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
@@ -99,6 +100,7 @@ class RedisStore:
             for name in ("CREATE_POLL", "UPDATE_POLL", "TRANSITION", "HIDE_COUNTS",
                          "REVEAL_NEXT", "CAST_BALLOT", "RESOLVE_TIE", "CREATE_USER")
         }  # fmt: skip
+        self._casts = ScriptBatcher(self._redis, self._scripts["CAST_BALLOT"])
 
     @contextlib.asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
@@ -257,12 +259,12 @@ class RedisStore:
         self, token: VoterToken, choices: Sequence[int], sent_at: int | None
     ) -> CastOutcome:
         poll_id = token.poll_id
-        answer = self._check(await self._run(
-            "CAST_BALLOT",
-            [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}"],
-            [poll_id, token.voter_id, ",".join(map(str, choices)),
-             "" if sent_at is None else sent_at, now_iso(), token.kind],
-        ), poll_id)  # fmt: skip
+        async with self._guard():
+            answer = self._check(await self._casts.call(
+                [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}"],
+                [poll_id, token.voter_id, ",".join(map(str, choices)),
+                 "" if sent_at is None else sent_at, now_iso(), token.kind],
+            ), poll_id)  # fmt: skip
         if answer[0] == "conflict":
             raise Conflict(N_("Voting is not open for this poll."))
         ballot = Ballot(tuple(int(c) for c in answer[1].split(",")), int(answer[2]), answer[3])
