@@ -280,35 +280,34 @@ class RedisStore:
         data = json.loads(raw)
         return Ballot(tuple(int(c) for c in data["c"].split(",")), int(data["r"]), data["u"])
 
-    async def snapshot(self, poll_id: int) -> Snapshot:
+    async def _poll_with(
+        self, poll_id: int, hash_name: str
+    ) -> tuple[Poll, dict[str, str], tuple[TieResolution, ...]]:
+        """The poll, one of its hashes (`counts` or `result`) and its tie resolutions,
+        read in one transaction so that they belong to the same version."""
         async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
             pipe.hgetall(f"{P}poll:{poll_id}")
-            pipe.hgetall(f"{P}counts:{poll_id}")
+            pipe.hgetall(f"{P}{hash_name}:{poll_id}")
             pipe.hvals(f"{P}ties:{poll_id}")
-            fields, counts, ties = await pipe.execute()
+            fields, other, ties = await pipe.execute()
         if not fields:
             raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
-        poll = _poll(fields)
         resolutions = tuple(sorted((_resolution(t) for t in ties), key=lambda r: r.decided_at))
+        return _poll(fields), other, resolutions
+
+    async def snapshot(self, poll_id: int) -> Snapshot:
+        poll, counts, resolutions = await self._poll_with(poll_id, "counts")
         return Snapshot(poll, _counts(counts), resolutions)
 
     async def get_result(self, poll_id: int) -> LockedResult:
-        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.hgetall(f"{P}poll:{poll_id}")
-            pipe.hgetall(f"{P}result:{poll_id}")
-            pipe.hvals(f"{P}ties:{poll_id}")
-            fields, result, ties = await pipe.execute()
-        if not fields:
-            raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+        poll, result, resolutions = await self._poll_with(poll_id, "result")
         if not result:
             raise Conflict(N_("The result is locked only when the poll closes."))
-        poll = _poll(fields)
-        frozen = json.loads(result["counts"])
+        frozen = json.loads(result["counts"])  # an empty hash freezes as {}, not []
         return LockedResult(
             poll_id=poll_id, method=poll.method, finalist_ids=poll.finalist_ids,
             counts=_counts(frozen if isinstance(frozen, list) else []),
-            locked_at=result["locked_at"],
-            resolutions=tuple(sorted((_resolution(t) for t in ties), key=lambda r: r.decided_at)),
+            locked_at=result["locked_at"], resolutions=resolutions,
         )  # fmt: skip
 
     async def resolve_tie(self, poll_id: int, resolution: TieResolution) -> LockedResult:
