@@ -11,18 +11,16 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from live.errors import N_, Conflict, NotFound, Unavailable
+from live.errors import N_, Conflict, NotFound
 from live.store import _redis_scripts as lua
+from live.store._redis_accounts import RedisAccounts
 from live.store._redis_batch import ScriptBatcher
+from live.store._redis_common import P, guard
 from live.store.base import ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
@@ -33,20 +31,15 @@ from live.store.models import (
     Poll,
     PollDraft,
     PollStatus,
-    Role,
-    Session,
     Snapshot,
     TieResolution,
     TieRule,
-    User,
 )
 from live.store.timestamps import now_iso
 from live.tally import Method
 from live.tokens import VoterToken
 
 log = logging.getLogger("live.store.redis")
-
-P = "live:"
 RECONNECT_SECONDS = 1.0
 MAX_CONNECTIONS = 64
 
@@ -78,12 +71,7 @@ def _poll(fields: Mapping[Any, Any]) -> Poll:
     )  # fmt: skip
 
 
-def _user(fields: Mapping[Any, Any]) -> User:
-    return User(int(fields["id"]), fields["email"], Role(fields["role"]),
-                fields["password_hash"] or None, fields["created_at"])  # fmt: skip
-
-
-class RedisStore:
+class RedisStore(RedisAccounts):
     def __init__(self, url: str) -> None:
         self._url = url
         # A bounded pool: a burst of votes waits for a connection instead of opening
@@ -98,31 +86,16 @@ class RedisStore:
         self._scripts = {
             name: self._redis.register_script(getattr(lua, name))
             for name in ("CREATE_POLL", "UPDATE_POLL", "TRANSITION", "HIDE_COUNTS",
-                         "REVEAL_NEXT", "CAST_BALLOT", "RESOLVE_TIE", "CREATE_USER")
+                         "REVEAL_NEXT", "CAST_BALLOT", "RESOLVE_TIE")
         }  # fmt: skip
         self._casts = ScriptBatcher(self._redis, self._scripts["CAST_BALLOT"])
 
-    @contextlib.asynccontextmanager
-    async def _guard(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
-            log.warning("Redis unreachable: %s", error)
-            raise Unavailable(
-                N_("The vote store cannot be reached. Try again in a moment.")
-            ) from None
-        except RedisError as error:
-            log.error("Redis error: %s", error)
-            raise Unavailable(
-                N_("The vote store cannot be reached. Try again in a moment.")
-            ) from None
-
     async def _run(self, script: str, keys: list[str], args: list[str | int | float]) -> Any:
-        async with self._guard():
+        async with guard():
             return await self._scripts[script](keys=keys, args=args)
 
     async def open(self) -> None:
-        async with self._guard():
+        async with guard():
             await self._redis.ping()
         self._listener_task = asyncio.create_task(self._listen(), name="live-redis-listener")
 
@@ -163,7 +136,7 @@ class RedisStore:
 
     # Polls -------------------------------------------------------------------
     async def _finalists_json(self, draft: PollDraft) -> str:
-        async with self._guard():
+        async with guard():
             last = int(await self._redis.incrby(f"{P}seq:finalist", len(draft.finalists)))
         first = last - len(draft.finalists) + 1
         return json.dumps([
@@ -173,7 +146,7 @@ class RedisStore:
 
     async def create_poll(self, draft: PollDraft) -> Poll:
         finalists = await self._finalists_json(draft)
-        async with self._guard():
+        async with guard():
             poll_id = int(await self._redis.incr(f"{P}seq:poll"))
         for _ in range(20):
             code = new_poll_code()
@@ -202,21 +175,21 @@ class RedisStore:
         return await self.get_poll(poll_id)
 
     async def get_poll(self, poll_id: int) -> Poll:
-        async with self._guard():
+        async with guard():
             fields = await self._redis.hgetall(f"{P}poll:{poll_id}")
         if not fields:
             raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
         return _poll(fields)
 
     async def find_poll(self, code: str) -> Poll:
-        async with self._guard():
+        async with guard():
             poll_id = await self._redis.get(f"{P}poll-code:{code}")
         if poll_id is None:
             raise NotFound(N_("There is no poll with the code %(code)s."), code=code)
         return await self.get_poll(int(str(poll_id)))
 
     async def list_polls(self) -> list[Poll]:
-        async with self._guard():
+        async with guard():
             ids = await self._redis.zrevrange(f"{P}polls", 0, -1)
             async with self._redis.pipeline(transaction=False) as pipe:
                 for poll_id in ids:
@@ -259,7 +232,7 @@ class RedisStore:
         self, token: VoterToken, choices: Sequence[int], sent_at: int | None
     ) -> CastOutcome:
         poll_id = token.poll_id
-        async with self._guard():
+        async with guard():
             answer = self._check(await self._casts.call(
                 [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}"],
                 [poll_id, token.voter_id, ",".join(map(str, choices)),
@@ -273,7 +246,7 @@ class RedisStore:
         return CastOutcome(ballot, bool(answer[4]), False)
 
     async def get_ballot(self, poll_id: int, voter_id: str) -> Ballot | None:
-        async with self._guard():
+        async with guard():
             raw = await self._redis.hget(f"{P}ballots:{poll_id}", voter_id)
         if raw is None:
             return None
@@ -285,7 +258,7 @@ class RedisStore:
     ) -> tuple[Poll, dict[str, str], tuple[TieResolution, ...]]:
         """The poll, one of its hashes (`counts` or `result`) and its tie resolutions,
         read in one transaction so that they belong to the same version."""
-        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+        async with guard(), self._redis.pipeline(transaction=True) as pipe:
             pipe.hgetall(f"{P}poll:{poll_id}")
             pipe.hgetall(f"{P}{hash_name}:{poll_id}")
             pipe.hvals(f"{P}ties:{poll_id}")
@@ -326,67 +299,3 @@ class RedisStore:
         if answer[0] == "conflict":
             raise Conflict(N_("This tie has already been resolved."))
         return await self.get_result(poll_id)
-
-    # People ------------------------------------------------------------------
-    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
-        async with self._guard():
-            user_id = int(await self._redis.incr(f"{P}seq:user"))
-        created = await self._run(
-            "CREATE_USER",
-            [f"{P}user-email:{email.casefold()}", f"{P}user:{user_id}", f"{P}users"],
-            [user_id, email, role.value, password_hash or "", now_iso()],
-        )
-        if not created:
-            raise Conflict(N_("An account for %(email)s exists already."), email=email)
-        return await self.get_user(email)
-
-    async def set_password(self, user_id: int, password_hash: str) -> None:
-        async with self._guard():
-            await self._redis.hset(f"{P}user:{user_id}", "password_hash", password_hash)
-
-    async def _user_by_id(self, user_id: str | bytes | None) -> User | None:
-        if user_id is None:
-            return None
-        async with self._guard():
-            fields = await self._redis.hgetall(f"{P}user:{user_id!s}")
-        return _user(fields) if fields else None
-
-    async def get_user(self, email: str) -> User:
-        async with self._guard():
-            user_id = await self._redis.get(f"{P}user-email:{email.casefold()}")
-        user = await self._user_by_id(user_id)
-        if user is None:
-            raise NotFound(N_("There is no account for %(email)s."), email=email)
-        return user
-
-    async def create_session(
-        self, user_id: int, token_digest: str, csrf: str, expires_at: float
-    ) -> None:
-        key = f"{P}session:{token_digest}"
-        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={"user_id": user_id, "csrf": csrf, "expires_at": expires_at})
-            pipe.expireat(key, int(expires_at) + 1)
-            await pipe.execute()
-
-    async def get_session(self, token_digest: str) -> Session | None:
-        async with self._guard():
-            fields = await self._redis.hgetall(f"{P}session:{token_digest}")
-        if not fields or float(fields["expires_at"]) < time.time():
-            return None
-        user = await self._user_by_id(fields["user_id"])
-        if user is None:
-            return None
-        return Session(user, str(fields["csrf"]), float(fields["expires_at"]))
-
-    async def delete_session(self, token_digest: str) -> None:
-        async with self._guard():
-            await self._redis.delete(f"{P}session:{token_digest}")
-
-    async def create_api_token(self, user_id: int, token_digest: str) -> None:
-        async with self._guard():
-            await self._redis.set(f"{P}api-token:{token_digest}", user_id)
-
-    async def get_api_user(self, token_digest: str) -> User | None:
-        async with self._guard():
-            user_id = await self._redis.get(f"{P}api-token:{token_digest}")
-        return await self._user_by_id(user_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from live.errors import N_, Conflict, NotFound
+from live.store._sqlite_accounts import SQLiteAccounts
 from live.store._sqlite_engine import SQLiteEngine, Tx
 from live.store.base import ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
@@ -20,12 +20,9 @@ from live.store.models import (
     Poll,
     PollDraft,
     PollStatus,
-    Role,
-    Session,
     Snapshot,
     TieResolution,
     TieRule,
-    User,
 )
 from live.store.timestamps import now_iso
 from live.tally import Method
@@ -40,7 +37,7 @@ def _decode(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",")) if text else ()
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteAccounts):
     def __init__(self, path: Path) -> None:
         self._listeners: list[ChangeListener] = []
         self._engine = SQLiteEngine(path, self._notify)
@@ -249,107 +246,6 @@ class SQLiteStore:
 
         await self._engine.write(resolve)
         return await self.get_result(poll_id)
-
-    # People ------------------------------------------------------------------
-    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
-        def create(tx: Tx) -> None:
-            try:
-                tx.conn.execute(
-                    "INSERT INTO users (email, role, password_hash, created_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (email, role.value, password_hash, now_iso()),
-                )
-            except sqlite3.IntegrityError:
-                raise Conflict(
-                    N_("An account for %(email)s exists already."), email=email
-                ) from None
-
-        await self._engine.write(create)
-        return await self.get_user(email)
-
-    async def set_password(self, user_id: int, password_hash: str) -> None:
-        def update(tx: Tx) -> None:
-            tx.conn.execute(
-                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
-            )
-
-        await self._engine.write(update)
-
-    async def get_user(self, email: str) -> User:
-        def get(conn: sqlite3.Connection) -> User:
-            row = conn.execute(
-                f"{_USER_COLUMNS} FROM users u WHERE u.email = ?", (email,)
-            ).fetchone()
-            if row is None:
-                raise NotFound(N_("There is no account for %(email)s."), email=email)
-            return _user(row)
-
-        return await self._engine.read(get)
-
-    async def create_session(
-        self, user_id: int, token_digest: str, csrf: str, expires_at: float
-    ) -> None:
-        def create(tx: Tx) -> None:
-            tx.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (time.time(),))
-            tx.conn.execute(
-                "INSERT INTO sessions (token_digest, user_id, csrf, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (token_digest, user_id, csrf, expires_at),
-            )
-
-        await self._engine.write(create)
-
-    async def get_session(self, token_digest: str) -> Session | None:
-        def get(conn: sqlite3.Connection) -> Session | None:
-            row = conn.execute(
-                f"{_USER_COLUMNS}, s.csrf, s.expires_at FROM sessions s"
-                " JOIN users u ON u.id = s.user_id WHERE s.token_digest = ?",
-                (token_digest,),
-            ).fetchone()
-            if row is None or row[6] < time.time():
-                return None
-            return Session(_user(row[:5]), row[5], row[6])
-
-        return await self._engine.read(get)
-
-    async def delete_session(self, token_digest: str) -> None:
-        def delete(tx: Tx) -> None:
-            tx.conn.execute("DELETE FROM sessions WHERE token_digest = ?", (token_digest,))
-
-        await self._engine.write(delete)
-
-    async def create_api_token(self, user_id: int, token_digest: str) -> None:
-        def create(tx: Tx) -> None:
-            tx.conn.execute(
-                "INSERT INTO api_tokens (token_digest, user_id, created_at) VALUES (?, ?, ?)",
-                (token_digest, user_id, now_iso()),
-            )
-
-        await self._engine.write(create)
-
-    async def get_api_user(self, token_digest: str) -> User | None:
-        def get(conn: sqlite3.Connection) -> User | None:
-            row = conn.execute(
-                f"{_USER_COLUMNS} FROM users u JOIN api_tokens t ON t.user_id = u.id"
-                " WHERE t.token_digest = ?",
-                (token_digest,),
-            ).fetchone()
-            return None if row is None else _user(row)
-
-        return await self._engine.read(get)
-
-
-_USER_COLUMNS = "SELECT u.id, u.email, u.role, u.password_hash, u.created_at"
-
-
-def _user(row: Sequence[object]) -> User:
-    return User(
-        int(str(row[0])),
-        str(row[1]),
-        Role(str(row[2])),
-        None if row[3] is None else str(row[3]),
-        str(row[4]),
-    )
 
 
 def _status(conn: sqlite3.Connection, poll_id: int) -> PollStatus:
