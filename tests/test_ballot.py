@@ -310,3 +310,18 @@ async def test_a_phone_that_drops_mid_vote_is_not_a_server_error(
     assert sent[0]["status"] == 400
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     assert (await results(client, organiser, poll))["ballots"] == 0
+
+
+async def test_the_shared_ballot_page_follows_the_poll_and_the_language(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
+    poll = await open_poll(client, organiser)
+    url = path_of(poll["ballot_url"])
+    first = await client.get(url)
+    assert 'id="ballot"' in first.text and "Stem</button>" in first.text
+    english = await client.get(url + "?lang=en", headers={"Cookie": ""})
+    assert "Vote</button>" in english.text
+    await client.post(f"/api/polls/{poll['id']}/close", headers=organiser)
+    async with voter_client(client) as newcomer:  # a phone that has not voted
+        closed = await newcomer.get(url)
+    assert 'id="ballot"' not in closed.text and "stengt" in closed.text

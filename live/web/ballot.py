@@ -82,11 +82,13 @@ async def ballot_page(request: Request) -> Response:
         ballot = None
     else:
         ballot = await services(request).store.get_ballot(poll.id, token.voter_id)
-    response = services(request).templates.render(
-        request, "ballot.html",
-        {"poll": poll, "ballot": ballot, "chosen": ballot.choices if ballot else (),
-         "recorded": _choice_names(poll, ballot), "error": None},
-    )  # fmt: skip
+    templates = services(request).templates
+    context = {"poll": poll, "ballot": ballot, "chosen": ballot.choices if ballot else (),
+               "recorded": _choice_names(poll, ballot), "error": None}  # fmt: skip
+    if ballot is None:  # the same page for every voter who has not voted yet
+        response = templates.render_shared(request, (poll.id, poll.version), "ballot.html", context)
+    else:
+        response = templates.render(request, "ballot.html", context)
     if fresh_cookie is not None:
         _set_voter_cookie(request, response, poll, fresh_cookie)
     return response

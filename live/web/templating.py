@@ -15,6 +15,7 @@ from live import i18n
 
 STATIC_DIR = Path(str(resources.files("live").joinpath("static")))
 TEMPLATE_DIR = Path(str(resources.files("live").joinpath("templates")))
+_SHARED_PAGES_MAX = 256
 
 
 def _static_hashes() -> dict[str, str]:
@@ -41,6 +42,7 @@ class Templates:
         )
         self._hashes = _static_hashes()
         self._paths: dict[tuple[str, tuple[tuple[str, object], ...]], str] = {}
+        self._shared: dict[tuple[object, ...], bytes] = {}
         self.env.globals["languages"] = i18n.LANGUAGES
 
     def path_for(self, request: Request, route: str, **params: object) -> str:
@@ -50,6 +52,19 @@ class Templates:
         if path is None:
             path = self._paths[key] = str(request.app.url_path_for(route, **params))
         return path
+
+    def render_shared(
+        self, request: Request, key: tuple[object, ...], name: str, context: dict[str, Any]
+    ) -> HTMLResponse:
+        """Render once per `key` and language, for a page that is the same for everyone
+        it is shown to (the ballot as a first-time voter sees it, say)."""
+        full_key = (name, i18n.current_language(), *key)
+        body = self._shared.get(full_key)
+        if body is None:
+            if len(self._shared) >= _SHARED_PAGES_MAX:
+                self._shared.clear()
+            body = self._shared[full_key] = bytes(self.render(request, name, context).body)
+        return HTMLResponse(body)
 
     def static_url(self, request: Request, name: str) -> str:
         return f"{self.path_for(request, 'static', path=name)}?v={self._hashes[name]}"
