@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,13 +97,35 @@ async def mint_tokens(server: ServerProcess, code: str, count: int) -> list[str]
         return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def drain(socket: ClientConnection) -> None:
+    async for _ in socket:
+        pass
+
+
 async def vote_to_screen(server: ServerProcess, poll: dict[str, object], tokens: list[str],
-                         rate: float, seconds: float) -> list[float]:  # fmt: skip
-    """Latency from a vote's acknowledgement to the first snapshot that counts it."""
+                         rate: float, seconds: float,
+                         subscribers: int) -> tuple[list[float], float]:  # fmt: skip
+    """Latency from a vote's acknowledgement to the first snapshot that counts it, seen
+    by the last of `subscribers` screens; and the server's memory per extra screen (KB)."""
     code = poll["code"]
     choice = poll["finalists"][0]["id"]  # type: ignore[index]
     seen: list[tuple[float, int]] = []
     latencies: list[float] = []
+    assert server.process is not None
+    before = rss_mb(server.process.pid)
+    crowd: list[ClientConnection] = []
+    for _ in range(subscribers):
+        crowd.append(await connect(f"{server.ws_url}/p/{code}/stream", compression=None))
+    drainers = [asyncio.create_task(drain(s)) for s in crowd]
+    await asyncio.sleep(1)
+    per_screen_kb = (rss_mb(server.process.pid) - before) * 1024 / max(1, subscribers)
     async with connect(f"{server.ws_url}/p/{code}/stream") as socket:
         first = json.loads(await socket.recv())
         start_ballots = first["ballots"]
@@ -127,11 +149,15 @@ async def vote_to_screen(server: ServerProcess, poll: dict[str, object], tokens:
                     acks.append((time.perf_counter(), start_ballots + len(acks) + 1))
         await asyncio.sleep(1.5)
         listener.cancel()
+    for task in drainers:
+        task.cancel()
+    for other in crowd:
+        await other.close()
     for acked_at, ballots in acks:
         shown = next((t for t, b in seen if b >= ballots and t >= acked_at - 1), None)
         if shown is not None:
             latencies.append(max(0.0, shown - acked_at) * 1000)
-    return latencies
+    return latencies, per_screen_kb
 
 
 def main() -> int:
@@ -139,6 +165,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--store-url", default=None, help="default: SQLite in a temp dir")
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        default=1000,
+        help="stage screens connected during the vote-to-screen run",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("bench: install wrk first (apt-get install wrk)", file=sys.stderr)
@@ -173,7 +205,11 @@ def main() -> int:
         votes = wrk(f"{server.url}/p/{poll['code']}", args.seconds, args.connections, script)
         page = wrk(f"{server.url}/p/{poll['code']}", args.seconds, args.connections)
         results = httpx.get(f"{server.url}/api/polls/{poll['id']}/results", headers=headers).json()
-        latencies = asyncio.run(vote_to_screen(server, poll, tokens[4000:], rate=100, seconds=8))
+        latencies, per_screen_kb = asyncio.run(
+            vote_to_screen(
+                server, poll, tokens[4000:], rate=100, seconds=8, subscribers=args.subscribers
+            )
+        )
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -193,6 +229,8 @@ def main() -> int:
         figures["vote->screen p50 ms"] = statistics.median(latencies)
         figures["vote->screen p99 ms"] = latencies[int(len(latencies) * 0.99) - 1]
         figures["vote->screen samples"] = float(len(latencies))
+    figures["screens connected during it"] = float(args.subscribers + 1)
+    figures["server memory per screen KB"] = per_screen_kb
     store = args.store_url or "sqlite (default)"
     print(f"live bench: store={store}, {args.seconds}s per run, {os.cpu_count()} cores")
     for name, value in figures.items():
