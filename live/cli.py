@@ -52,6 +52,19 @@ async def _create_user(settings: Settings, email: str, role: Role, password: str
         await store.close()
 
 
+async def _set_password(settings: Settings, email: str, password: str) -> None:
+    from live.web.auth import check_password_rules, hash_password
+
+    check_password_rules(password)
+    store = make_store(settings.store_url)
+    await store.open()
+    try:
+        user = await store.get_user(email)
+        await store.set_password(user.id, await hash_password(password))
+    finally:
+        await store.close()
+
+
 async def _api_token(settings: Settings, email: str) -> str:
     store = make_store(settings.store_url)
     await store.open()
@@ -86,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     user = commands.add_parser("create-user", help="create an organiser or host account")
     user.add_argument("email")
     user.add_argument("--role", choices=[r.value for r in Role], default=Role.ORGANISER.value)
+    reset = commands.add_parser("set-password", help="set a new password for an account")
+    reset.add_argument("email")
     token = commands.add_parser("api-token", help="print a new API token for an account")
     token.add_argument("email")
     return parser
@@ -107,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "create-user":
             asyncio.run(_create_user(settings, args.email, Role(args.role), _password()))
             print(f"created {args.role} {args.email}")
+            return 0
+        if args.command == "set-password":
+            asyncio.run(_set_password(settings, args.email, _password()))
+            print(f"new password set for {args.email}")
             return 0
         if args.command == "api-token":
             print(asyncio.run(_api_token(settings, args.email)))

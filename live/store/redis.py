@@ -73,7 +73,6 @@ def _poll(fields: Mapping[Any, Any]) -> Poll:
 
 class RedisStore(RedisAccounts):
     def __init__(self, url: str) -> None:
-        self._url = url
         # A bounded pool: a burst of votes waits for a connection instead of opening
         # hundreds of sockets at once.
         pool = aioredis.BlockingConnectionPool.from_url(
