@@ -41,6 +41,7 @@ from live.tokens import VoterToken
 
 log = logging.getLogger("live.store.redis")
 RECONNECT_SECONDS = 1.0
+LISTEN_POLL_SECONDS = 1.0
 MAX_CONNECTIONS = 64
 
 
@@ -82,6 +83,8 @@ class RedisStore(RedisAccounts):
         self._redis: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool with it
         self._listeners: list[ChangeListener] = []
         self._listener_task: asyncio.Task[None] | None = None
+        self._opened = False
+        self._closing = False
         self._scripts = {
             name: self._redis.register_script(getattr(lua, name))
             for name in ("CREATE_POLL", "UPDATE_POLL", "TRANSITION", "HIDE_COUNTS",
@@ -96,42 +99,57 @@ class RedisStore(RedisAccounts):
     async def open(self) -> None:
         async with guard():
             await self._redis.ping()
-        self._listener_task = asyncio.create_task(self._listen(), name="live-redis-listener")
+        self._opened = True
+        if self._listeners:
+            self._start_listening()
 
     async def close(self) -> None:
-        if self._listener_task is not None:
-            self._listener_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener_task
+        self._closing = True
+        task = self._listener_task
+        if task is not None:
+            # The listener notices `_closing` within a second. Cancelling it while it
+            # waits inside redis-py's get_message() can leave it stuck for good, so
+            # cancellation is only the fallback, and close() never waits without bound.
+            _, pending = await asyncio.wait({task}, timeout=LISTEN_POLL_SECONDS * 3)
+            if pending:
+                task.cancel()
+                await asyncio.wait({task}, timeout=LISTEN_POLL_SECONDS)
         await self._redis.aclose()
 
     def add_listener(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
+        if self._opened:
+            self._start_listening()
+
+    def _start_listening(self) -> None:
+        """One listener task per store, started once somebody listens (a CLI never does)."""
+        if self._listener_task is None:
+            self._listener_task = asyncio.create_task(self._listen(), name="live-redis-listener")
 
     async def _listen(self) -> None:
         """Hear change notices from every process; reconnect by itself after a failure."""
-        while True:
+        while not self._closing:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(lua.CHANNEL)
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    poll_id, version, kind = str(message["data"]).split(":")
-                    for listener in self._listeners:
-                        try:
-                            listener(int(poll_id), int(version), kind == "p")
-                        except Exception:
-                            log.exception("a change listener failed")
-            except asyncio.CancelledError:
-                raise
+                while not self._closing:
+                    message = await pubsub.get_message(timeout=LISTEN_POLL_SECONDS)
+                    if message is not None:
+                        self._dispatch(str(message["data"]))
             except Exception as error:
                 log.warning("change listener lost Redis (%s); retrying", error)
                 await asyncio.sleep(RECONNECT_SECONDS)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(pubsub.aclose(), LISTEN_POLL_SECONDS)  # type: ignore[no-untyped-call]
+
+    def _dispatch(self, data: str) -> None:
+        poll_id, version, kind = data.split(":")
+        for listener in self._listeners:
+            try:
+                listener(int(poll_id), int(version), kind == "p")
+            except Exception:
+                log.exception("a change listener failed")
 
     # Polls -------------------------------------------------------------------
     async def _finalists_json(self, draft: PollDraft) -> str:
