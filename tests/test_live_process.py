@@ -12,28 +12,22 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.support.process import ServerProcess, api, cookieless_client
+from tests.support.process import (
+    ServerProcess,
+    api,
+    cookieless_client,
+    new_voter,
+    open_new_poll,
+    vote,
+)
 
 pytestmark = pytest.mark.asyncio
 
 
-def new_poll(server: ServerProcess, token: str, **fields: Any) -> dict[str, Any]:
-    body = {"title": "Finalen", "finalists": [{"name": n} for n in "ABCDE"], **fields}
-    poll: dict[str, Any] = api(server, token, "POST", "/api/polls", json=body)
-    api(server, token, "POST", f"/api/polls/{poll['id']}/open")
-    return poll
-
-
 async def cast(http: httpx.AsyncClient, poll: dict[str, Any], choice: int) -> httpx.Response:
     """One new voter: fetch the ballot (token cookie), then vote."""
-    url = f"/p/{poll['code']}"
-    page = await http.get(url)
-    cookie = page.cookies["live_voter"]
-    return await http.post(
-        url,
-        data={"choice": str(choice)},
-        headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-    )
+    path = f"/p/{poll['code']}"
+    return await vote(http, path, await new_voter(http, path), choice)
 
 
 async def next_message(socket: ClientConnection) -> dict[str, Any]:
@@ -53,7 +47,7 @@ async def wait_for_ballots(socket: ClientConnection, ballots: int) -> dict[str, 
 
 async def test_stream_clients_see_every_change_as_full_snapshots(server: ServerProcess) -> None:
     token = server.organiser_token()
-    poll = new_poll(server, token)
+    poll = open_new_poll(server, token)
     ids = [f["id"] for f in poll["finalists"]]
     stream = f"{server.ws_url}/p/{poll['code']}/stream"
     async with connect(stream) as one, connect(stream) as two:
@@ -73,7 +67,7 @@ async def test_stream_clients_see_every_change_as_full_snapshots(server: ServerP
 
 async def test_hidden_counts_never_reach_the_public_stream(server: ServerProcess) -> None:
     token = server.organiser_token()
-    poll = new_poll(server, token)
+    poll = open_new_poll(server, token)
     api(server, token, "POST", f"/api/polls/{poll['id']}/hide-counts", json={"hidden": True})
     async with connect(f"{server.ws_url}/p/{poll['code']}/stream") as socket:
         assert "tally" not in await next_message(socket)
@@ -85,7 +79,7 @@ async def test_hidden_counts_never_reach_the_public_stream(server: ServerProcess
 
 async def test_a_foreign_origin_cannot_open_the_stream(server: ServerProcess) -> None:
     token = server.organiser_token()
-    poll = new_poll(server, token)
+    poll = open_new_poll(server, token)
     with pytest.raises(Exception, match="403"):
         async with connect(
             f"{server.ws_url}/p/{poll['code']}/stream", origin="https://evil.example"
@@ -95,7 +89,7 @@ async def test_a_foreign_origin_cannot_open_the_stream(server: ServerProcess) ->
 
 async def test_screens_resync_and_tokens_survive_a_restart(server: ServerProcess) -> None:
     token = server.organiser_token()
-    poll = new_poll(server, token)
+    poll = open_new_poll(server, token)
     ids = [f["id"] for f in poll["finalists"]]
     stream = f"{server.ws_url}/p/{poll['code']}/stream"
     async with cookieless_client(server.url) as http:
@@ -125,7 +119,7 @@ async def test_kill_9_mid_burst_loses_no_acknowledged_vote(tmp_path: Path) -> No
     server.start()
     try:
         token = server.organiser_token()
-        poll = new_poll(server, token)
+        poll = open_new_poll(server, token)
         ids = [f["id"] for f in poll["finalists"]]
         acknowledged: list[tuple[str, int]] = []
         errors: list[str] = []
@@ -137,14 +131,9 @@ async def test_kill_9_mid_burst_loses_no_acknowledged_vote(tmp_path: Path) -> No
             url = f"/p/{poll['code']}"
             for n in range(lane, 3000, 32):
                 try:
-                    page = await http.get(url)
-                    cookie = page.cookies["live_voter"]
+                    cookie = await new_voter(http, url)
                     attempts += 1
-                    answer = await http.post(
-                        url,
-                        data={"choice": ids[n % 5]},
-                        headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                    )
+                    answer = await vote(http, url, cookie, ids[n % 5])
                 except (httpx.HTTPError, KeyError) as error:
                     errors.append(repr(error))
                     return

@@ -7,13 +7,19 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.support.process import ServerProcess, api, cookieless_client
+from tests.support.process import (
+    ServerProcess,
+    api,
+    cookieless_client,
+    new_voter,
+    open_new_poll,
+    vote,
+)
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.asyncio
@@ -25,13 +31,6 @@ def app_process(tmp_path: Path, name: str, store_url: str, workers: int = 1) -> 
     return ServerProcess(
         tmp_path / name, store_url=store_url, workers=workers, LIVE_SECRET_KEY=SECRET
     )
-
-
-def new_poll(server: ServerProcess, token: str) -> dict[str, Any]:
-    body = {"title": "Finalen", "finalists": [{"name": n} for n in "ABCDE"]}
-    poll: dict[str, Any] = api(server, token, "POST", "/api/polls", json=body)
-    api(server, token, "POST", f"/api/polls/{poll['id']}/open")
-    return poll
 
 
 async def ballots_seen(socket: ClientConnection, seen: list[tuple[float, int]]) -> None:
@@ -48,7 +47,7 @@ async def test_two_processes_share_votes_and_streams(tmp_path: Path, redis_url: 
     two.start()
     try:
         token = one.organiser_token()
-        poll = new_poll(one, token)
+        poll = open_new_poll(one, token)
         ids = [f["id"] for f in poll["finalists"]]
         path = f"/p/{poll['code']}"
         seen_one: list[tuple[float, int]] = []
@@ -66,16 +65,12 @@ async def test_two_processes_share_votes_and_streams(tmp_path: Path, redis_url: 
             expected = dict.fromkeys(ids, 0)
             for n in range(400):
                 # The token comes from one process, the vote goes to the other.
-                page = await clients[n % 2].get(path)
-                cookie = page.cookies["live_voter"]
+                cookie = await new_voter(clients[n % 2], path)
                 vote_to = (n + 1) % 2
-                answer = await clients[vote_to].post(
-                    path,
-                    data={"choice": ids[n % 5] if n % 3 else ids[0]},
-                    headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                )
+                choice = ids[n % 5] if n % 3 else ids[0]
+                answer = await vote(clients[vote_to], path, cookie, choice)
                 assert answer.status_code == 200, answer.text
-                expected[ids[n % 5] if n % 3 else ids[0]] += 1
+                expected[choice] += 1
                 acks.append((time.perf_counter(), n + 1, "one" if vote_to == 0 else "two"))
                 if n % 20 == 0:
                     await asyncio.sleep(0.05)  # let screens catch up: a hall, not a flood
@@ -117,30 +112,21 @@ async def test_a_redis_outage_gives_503_then_recovers_losing_nothing(
     server.start()
     try:
         token = server.organiser_token()
-        poll = new_poll(server, token)
+        poll = open_new_poll(server, token)
         ids = [f["id"] for f in poll["finalists"]]
         path = f"/p/{poll['code']}"
         async with cookieless_client(server.url, timeout=15) as http:
 
-            async def vote(choice: int) -> httpx.Response:
-                cookie = (await http.get(path)).cookies["live_voter"]
-                return await http.post(
-                    path,
-                    data={"choice": choice},
-                    headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                )
+            async def newcomer_votes(choice: int) -> httpx.Response:
+                return await vote(http, path, await new_voter(http, path), choice)
 
             for n in range(50):
-                assert (await vote(ids[n % 5])).status_code == 200
+                assert (await newcomer_votes(ids[n % 5])).status_code == 200
             async with connect(f"{server.ws_url}{path}/stream") as stream:
                 assert json.loads(await stream.recv())["ballots"] == 50
-                cookie = (await http.get(path)).cookies["live_voter"]
+                cookie = await new_voter(http, path)
                 own_redis.kill()
-                down = await http.post(
-                    path,
-                    data={"choice": ids[0]},
-                    headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                )
+                down = await vote(http, path, cookie, ids[0])
                 page = await http.get(path, headers={"Cookie": f"live_voter={cookie}"})
                 assert page.status_code in (200, 503)  # a cached poll may still render
                 assert down.status_code == 503, down.text
@@ -159,7 +145,7 @@ async def test_a_redis_outage_gives_503_then_recovers_losing_nothing(
                 assert message["ballots"] == 50
             deadline = time.monotonic() + 15
             while True:
-                answer = await vote(ids[1])
+                answer = await newcomer_votes(ids[1])
                 if answer.status_code == 200 or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.2)
@@ -177,7 +163,7 @@ async def test_kill_9_of_redis_loses_no_acknowledged_vote(
     server.start()
     try:
         token = server.organiser_token()
-        poll = new_poll(server, token)
+        poll = open_new_poll(server, token)
         ids = [f["id"] for f in poll["finalists"]]
         path = f"/p/{poll['code']}"
         acknowledged: list[str] = []
@@ -185,12 +171,8 @@ async def test_kill_9_of_redis_loses_no_acknowledged_vote(
         async def phone(http: httpx.AsyncClient, lane: int) -> None:
             for n in range(lane, 4000, 16):
                 try:
-                    cookie = (await http.get(path)).cookies["live_voter"]
-                    answer = await http.post(
-                        path,
-                        data={"choice": ids[n % 5]},
-                        headers={"Accept": "application/json", "Cookie": f"live_voter={cookie}"},
-                    )
+                    cookie = await new_voter(http, path)
+                    answer = await vote(http, path, cookie, ids[n % 5])
                 except (httpx.HTTPError, KeyError):
                     return
                 if answer.status_code != 200:

@@ -126,6 +126,28 @@ def cookieless_client(base_url: str, **options: Any) -> httpx.AsyncClient:
     return client
 
 
+async def new_voter(http: httpx.AsyncClient, path: str) -> str:
+    """A phone's first visit to a ballot: the voter token it is given."""
+    return (await http.get(path)).cookies["live_voter"]
+
+
+async def vote(http: httpx.AsyncClient, path: str, token: str, *choices: int) -> httpx.Response:
+    """A vote with `token`, answered as JSON."""
+    return await http.post(
+        path,
+        data={"choice": [str(choice) for choice in choices]},
+        headers={"Accept": "application/json", "Cookie": f"live_voter={token}"},
+    )
+
+
+def open_new_poll(server: ServerProcess, token: str, **fields: Any) -> dict[str, Any]:
+    """A poll with five finalists A to E, created and opened through the API."""
+    body = {"title": "Finalen", "finalists": [{"name": n} for n in "ABCDE"], **fields}
+    poll: dict[str, Any] = api(server, token, "POST", "/api/polls", json=body)
+    api(server, token, "POST", f"/api/polls/{poll['id']}/open")
+    return poll
+
+
 def api(server: ServerProcess, token: str, method: str, path: str, **kwargs: Any) -> Any:
     response = httpx.request(
         method,
