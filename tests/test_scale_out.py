@@ -6,7 +6,10 @@ import asyncio
 import json
 import statistics
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -105,108 +108,120 @@ async def test_two_processes_share_votes_and_streams(tmp_path: Path, redis_url: 
         two.stop()
 
 
-async def test_a_redis_outage_gives_503_then_recovers_losing_nothing(
-    tmp_path: Path, own_redis: RedisServer
-) -> None:
+@dataclass
+class Finale:
+    """An app process on a Redis of its own, with an organiser and an opened poll."""
+
+    server: ServerProcess
+    token: str
+    poll: dict[str, Any]
+
+    @property
+    def ids(self) -> list[int]:
+        return [f["id"] for f in self.poll["finalists"]]
+
+    @property
+    def path(self) -> str:
+        return f"/p/{self.poll['code']}"
+
+
+@pytest.fixture
+def finale(tmp_path: Path, own_redis: RedisServer) -> Iterator[Finale]:
     server = app_process(tmp_path, "app", own_redis.url)
     server.start()
     try:
         token = server.organiser_token()
-        poll = open_new_poll(server, token)
-        ids = [f["id"] for f in poll["finalists"]]
-        path = f"/p/{poll['code']}"
-        async with cookieless_client(server.url, timeout=15) as http:
-
-            async def newcomer_votes(choice: int) -> httpx.Response:
-                return await vote(http, path, await new_voter(http, path), choice)
-
-            for n in range(50):
-                assert (await newcomer_votes(ids[n % 5])).status_code == 200
-            async with connect(f"{server.ws_url}{path}/stream") as stream:
-                assert json.loads(await stream.recv())["ballots"] == 50
-                cookie = await new_voter(http, path)
-                own_redis.kill()
-                down = await vote(http, path, cookie, ids[0])
-                page = await http.get(path, headers={"Cookie": f"live_voter={cookie}"})
-                assert page.status_code in (200, 503)  # a cached poll may still render
-                assert down.status_code == 503, down.text
-                assert down.json()["error"]["code"] == "unavailable"
-                assert down.headers["retry-after"]
-                # The stage hears that the store is gone (it shows "reconnecting").
-                async with asyncio.timeout(15):
-                    while not json.loads(await stream.recv()).get("unavailable"):
-                        pass
-                own_redis.start()
-                async with asyncio.timeout(20):
-                    while True:
-                        message = json.loads(await stream.recv())
-                        if not message.get("unavailable"):
-                            break
-                assert message["ballots"] == 50
-            deadline = time.monotonic() + 15
-            while True:
-                answer = await newcomer_votes(ids[1])
-                if answer.status_code == 200 or time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.2)
-            assert answer.status_code == 200
-        results = api(server, token, "GET", f"/api/polls/{poll['id']}/results")
-        assert results["ballots"] == 51
+        yield Finale(server, token, open_new_poll(server, token))
     finally:
         server.stop()
+
+
+async def test_a_redis_outage_gives_503_then_recovers_losing_nothing(
+    finale: Finale, own_redis: RedisServer
+) -> None:
+    server, ids, path = finale.server, finale.ids, finale.path
+    async with cookieless_client(server.url, timeout=15) as http:
+
+        async def newcomer_votes(choice: int) -> httpx.Response:
+            return await vote(http, path, await new_voter(http, path), choice)
+
+        for n in range(50):
+            assert (await newcomer_votes(ids[n % 5])).status_code == 200
+        async with connect(f"{server.ws_url}{path}/stream") as stream:
+            assert json.loads(await stream.recv())["ballots"] == 50
+            cookie = await new_voter(http, path)
+            own_redis.kill()
+            down = await vote(http, path, cookie, ids[0])
+            page = await http.get(path, headers={"Cookie": f"live_voter={cookie}"})
+            assert page.status_code in (200, 503)  # a cached poll may still render
+            assert down.status_code == 503, down.text
+            assert down.json()["error"]["code"] == "unavailable"
+            assert down.headers["retry-after"]
+            # The stage hears that the store is gone (it shows "reconnecting").
+            async with asyncio.timeout(15):
+                while not json.loads(await stream.recv()).get("unavailable"):
+                    pass
+            own_redis.start()
+            async with asyncio.timeout(20):
+                while True:
+                    message = json.loads(await stream.recv())
+                    if not message.get("unavailable"):
+                        break
+            assert message["ballots"] == 50
+        deadline = time.monotonic() + 15
+        while True:
+            answer = await newcomer_votes(ids[1])
+            if answer.status_code == 200 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert answer.status_code == 200
+    results = api(server, finale.token, "GET", f"/api/polls/{finale.poll['id']}/results")
+    assert results["ballots"] == 51
 
 
 async def test_kill_9_of_redis_loses_no_acknowledged_vote(
-    tmp_path: Path, own_redis: RedisServer
+    finale: Finale, own_redis: RedisServer
 ) -> None:
-    server = app_process(tmp_path, "app", own_redis.url)
-    server.start()
-    try:
-        token = server.organiser_token()
-        poll = open_new_poll(server, token)
-        ids = [f["id"] for f in poll["finalists"]]
-        path = f"/p/{poll['code']}"
-        acknowledged: list[str] = []
+    server, ids, path = finale.server, finale.ids, finale.path
+    acknowledged: list[str] = []
 
-        async def phone(http: httpx.AsyncClient, lane: int) -> None:
-            for n in range(lane, 4000, 16):
-                try:
-                    cookie = await new_voter(http, path)
-                    answer = await vote(http, path, cookie, ids[n % 5])
-                except (httpx.HTTPError, KeyError):
-                    return
-                if answer.status_code != 200:
-                    return
-                acknowledged.append(cookie)
-
-        async with cookieless_client(server.url, timeout=10) as http:
-            burst = asyncio.gather(*(phone(http, lane) for lane in range(16)))
-            deadline = time.monotonic() + 60
-            while len(acknowledged) < 300 and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.005)
-            own_redis.kill()
-            await burst
-        assert 300 <= len(acknowledged) < 4000
-        own_redis.start()
-        deadline = time.monotonic() + 20
-        while True:
+    async def phone(http: httpx.AsyncClient, lane: int) -> None:
+        for n in range(lane, 4000, 16):
             try:
-                results = api(server, token, "GET", f"/api/polls/{poll['id']}/results")
-                break
-            except httpx.HTTPStatusError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
-        assert results["ballots"] >= len(acknowledged)
-        async with cookieless_client(server.url) as http:
-            for cookie in acknowledged:
-                receipt = await http.get(
-                    f"{path}/kvittering", headers={"Cookie": f"live_voter={cookie}"}
-                )
-                assert receipt.status_code == 200, "an acknowledged ballot is missing"
-        print(
-            f"\nredis kill -9 after {len(acknowledged)} acknowledged: "
-            f"{results['ballots']} ballots after the AOF restart"
-        )
-    finally:
-        server.stop()
+                cookie = await new_voter(http, path)
+                answer = await vote(http, path, cookie, ids[n % 5])
+            except (httpx.HTTPError, KeyError):
+                return
+            if answer.status_code != 200:
+                return
+            acknowledged.append(cookie)
+
+    async with cookieless_client(server.url, timeout=10) as http:
+        burst = asyncio.gather(*(phone(http, lane) for lane in range(16)))
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 300 and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        own_redis.kill()
+        await burst
+    assert 300 <= len(acknowledged) < 4000
+    own_redis.start()
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            results = api(server, finale.token, "GET", f"/api/polls/{finale.poll['id']}/results")
+            break
+        except httpx.HTTPStatusError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+    assert results["ballots"] >= len(acknowledged)
+    async with cookieless_client(server.url) as http:
+        for cookie in acknowledged:
+            receipt = await http.get(
+                f"{path}/kvittering", headers={"Cookie": f"live_voter={cookie}"}
+            )
+            assert receipt.status_code == 200, "an acknowledged ballot is missing"
+    print(
+        f"\nredis kill -9 after {len(acknowledged)} acknowledged: "
+        f"{results['ballots']} ballots after the AOF restart"
+    )
