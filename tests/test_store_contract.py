@@ -11,11 +11,13 @@ import pytest_asyncio
 
 from live.errors import Conflict, NotFound
 from live.store import Store, make_store
+from live.store.base import StaleRecord
 from live.store.models import (
     FinalistDraft,
     Poll,
     PollDraft,
     PollStatus,
+    Record,
     Role,
     TieResolution,
     TieRule,
@@ -28,13 +30,17 @@ pytestmark = pytest.mark.asyncio
 BACKENDS = ["sqlite", "redis"]
 
 
-@pytest_asyncio.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'contract.sqlite3'}"
-    else:
-        url = request.getfixturevalue("redis_url")
-    backend = make_store(url)
+        return f"sqlite:///{tmp_path / 'contract.sqlite3'}"
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+@pytest_asyncio.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    backend = make_store(store_url)
     await backend.open()
     try:
         yield backend
@@ -249,3 +255,200 @@ async def test_accounts_sessions_and_api_tokens(store: Store) -> None:
     api_user = await store.get_api_user("tokendigest")
     assert api_user is not None and api_user.email == "Org@Example.no"
     assert await store.get_api_user("other") is None
+
+
+async def test_users_carry_their_network_and_are_listed_in_order(store: Store) -> None:
+    organiser = await store.create_user("org@example.no", Role.ORGANISER, "hash")
+    coordinator = await store.create_user(
+        "coord@example.no", Role.COORDINATOR, None, network_id="digi-rogaland"
+    )
+    juror = await store.create_user("jury@example.no", Role.JURY, "hash3")
+    assert organiser.network_id is None and coordinator.network_id == "digi-rogaland"
+    assert (await store.get_user("COORD@example.no")) == coordinator
+    assert coordinator.role is Role.COORDINATOR and coordinator.password_hash is None
+    assert await store.list_users() == [organiser, coordinator, juror]
+    import time
+
+    await store.create_session(coordinator.id, "digest", "csrf", time.time() + 60)
+    session = await store.get_session("digest")
+    assert session is not None and session.user == coordinator and session.csrf == "csrf"
+
+
+async def test_a_store_without_users_lists_none(store: Store) -> None:
+    assert await store.list_users() == []
+
+
+async def test_sequences_count_from_one_each_on_its_own(store: Store) -> None:
+    assert [await store.next_id("idea") for _ in range(3)] == [1, 2, 3]
+    assert await store.next_id("edition") == 1
+    assert await store.next_id("idea") == 4
+
+
+async def test_fifty_concurrent_next_ids_are_all_different(store: Store) -> None:
+    numbers = await asyncio.gather(*(store.next_id("idea") for _ in range(50)))
+    assert sorted(numbers) == list(range(1, 51))
+
+
+async def test_a_record_is_created_then_updated_version_by_version(store: Store) -> None:
+    assert await store.get_record("idea", "7") is None
+    data = {"title": "Fellesløsning for KI", "tags": [], "votes": 2**53 + 1, "nested": {}}
+    created = await store.put_record(
+        "idea", "7", data, expected_version=0, actor="org@example.no", action="idea.create"
+    )
+    assert (created.kind, created.key, created.version, created.data) == ("idea", "7", 1, data)
+    assert created.updated_at
+    assert await store.get_record("idea", "7") == created
+    changed = {**data, "title": "Ny tittel"}
+    updated = await store.put_record(
+        "idea", "7", changed, expected_version=1, actor="coord@example.no", action="idea.edit"
+    )
+    assert updated.version == 2 and updated.data == changed
+    assert updated.updated_at >= created.updated_at
+    assert await store.get_record("idea", "7") == updated
+    entries = await store.list_audit()
+    assert [(e.actor, e.action, e.subject) for e in entries] == [
+        ("org@example.no", "idea.create", "idea:7"),
+        ("coord@example.no", "idea.edit", "idea:7"),
+    ]
+    assert (entries[0].before, entries[0].after) == (None, data)
+    assert (entries[1].before, entries[1].after) == (data, changed)
+    assert [e.id for e in entries] == [1, 2] and entries[1].at == updated.updated_at
+
+
+async def test_a_stale_write_changes_nothing_and_leaves_no_audit_entry(store: Store) -> None:
+    first = await store.put_record("idea", "1", {"n": 1}, expected_version=0, actor="a", action="x")
+    await store.put_record("idea", "1", {"n": 2}, expected_version=1, actor="a", action="x")
+    with pytest.raises(StaleRecord):
+        await store.put_record("idea", "1", {"n": 3}, expected_version=1, actor="b", action="x")
+    with pytest.raises(StaleRecord):
+        await store.put_record("idea", "1", {"n": 3}, expected_version=5, actor="b", action="x")
+    with pytest.raises(StaleRecord):
+        await store.put_record("idea", "1", {"n": 3}, expected_version=0, actor="b", action="x")
+    with pytest.raises(StaleRecord):
+        await store.put_record("idea", "2", {"n": 3}, expected_version=1, actor="b", action="x")
+    record = await store.get_record("idea", "1")
+    assert record is not None and (record.version, record.data) == (2, {"n": 2})
+    assert record.updated_at >= first.updated_at
+    assert await store.get_record("idea", "2") is None
+    assert [e.actor for e in await store.list_audit()] == ["a", "a"]
+
+
+async def test_creating_a_record_twice_fails_the_second_time(store: Store) -> None:
+    await store.put_record("network", "n1", {"a": 1}, expected_version=0, actor="a", action="x")
+    with pytest.raises(StaleRecord):
+        await store.put_record("network", "n1", {"b": 2}, expected_version=0, actor="b", action="x")
+    record = await store.get_record("network", "n1")
+    assert record is not None and record.data == {"a": 1}
+
+
+async def test_records_are_listed_by_kind(store: Store) -> None:
+    assert await store.list_records("idea") == []
+    written = [
+        await store.put_record("idea", key, {"key": key}, expected_version=0, actor="a", action="x")
+        for key in ("b", "a", "c")
+    ]
+    await store.put_record(
+        "edition", "2026", {"year": 2026}, expected_version=0, actor="a", action="x"
+    )
+    written[0] = await store.put_record(
+        "idea", "b", {"key": "b", "more": True}, expected_version=1, actor="a", action="x"
+    )
+    listed = await store.list_records("idea")
+    assert sorted(listed, key=lambda r: r.key) == sorted(written, key=lambda r: r.key)
+    assert [r.key for r in await store.list_records("edition")] == ["2026"]
+
+
+async def test_thirty_concurrent_writers_of_one_version_one_wins(store: Store) -> None:
+    await store.put_record("network", "n1", {"by": None}, expected_version=0, actor="a", action="x")
+    results = await asyncio.gather(
+        *(
+            store.put_record(
+                "network", "n1", {"by": n}, expected_version=1, actor=f"w{n}", action="x"
+            )
+            for n in range(30)
+        ),
+        return_exceptions=True,
+    )
+    winners = [r for r in results if isinstance(r, Record)]
+    assert len(winners) == 1
+    assert all(isinstance(r, StaleRecord) for r in results if not isinstance(r, Record))
+    assert await store.get_record("network", "n1") == winners[0]
+    assert winners[0].version == 2
+    assert len(await store.list_audit()) == 2
+
+
+async def test_a_limit_across_one_record_holds_under_concurrency(store: Store) -> None:
+    """Twenty writers each add a nomination while fewer than three are there."""
+
+    async def nominate(n: int) -> bool:
+        while True:
+            record = await store.get_record("nominations", "n1")
+            items = [] if record is None else list(record.data["items"])
+            if len(items) >= 3:
+                return False
+            version = 0 if record is None else record.version
+            try:
+                await store.put_record(
+                    "nominations",
+                    "n1",
+                    {"items": [*items, n]},
+                    expected_version=version,
+                    actor=f"coordinator{n}",
+                    action="nominate",
+                )
+            except StaleRecord:
+                continue
+            return True
+
+    added = await asyncio.gather(*(nominate(n) for n in range(20)))
+    assert added.count(True) == 3
+    record = await store.get_record("nominations", "n1")
+    assert record is not None and len(record.data["items"]) == 3 and record.version == 3
+    entries = [e for e in await store.list_audit() if e.subject == "nominations:n1"]
+    assert len(entries) == 3
+    assert entries[-1].after == record.data
+
+
+async def test_the_audit_log_is_appended_and_read_in_order(store: Store) -> None:
+    first = await store.append_audit("org@example.no", "poll.open", "poll:1")
+    second = await store.append_audit(
+        "org@example.no", "user.invite", "user:2", before=None, after={"role": "jury"}
+    )
+    third = await store.append_audit("system", "note", "x", before=[1, "å"], after="text")
+    assert [first.id, second.id, third.id] == [1, 2, 3]
+    assert (first.before, first.after, second.after) == (None, None, {"role": "jury"})
+    assert first.at <= second.at <= third.at
+    assert await store.list_audit() == [first, second, third]
+    assert await store.list_audit(after_id=1) == [second, third]
+    assert await store.list_audit(after_id=1, limit=1) == [second]
+    assert await store.list_audit(after_id=3) == []
+    record = await store.put_record("idea", "1", {}, expected_version=0, actor="a", action="x")
+    entries = await store.list_audit(after_id=3)
+    assert [(e.id, e.subject, e.after, e.at) for e in entries] == [
+        (4, "idea:1", {}, record.updated_at)
+    ]
+
+
+async def test_records_and_audit_survive_closing_and_reopening(store_url: str) -> None:
+    first = make_store(store_url)
+    await first.open()
+    try:
+        record = await first.put_record(
+            "edition", "2026", {"year": 2026}, expected_version=0, actor="a", action="x"
+        )
+        entry = await first.append_audit("a", "y", "z", after={"ok": True})
+        number = await first.next_id("idea")
+        user = await first.create_user("c@example.no", Role.COORDINATOR, None, "digi-vestfold")
+    finally:
+        await first.close()
+    again = make_store(store_url)
+    await again.open()
+    try:
+        assert await again.get_record("edition", "2026") == record
+        assert await again.list_records("edition") == [record]
+        assert (await again.list_audit())[-1] == entry
+        assert len(await again.list_audit()) == 2
+        assert await again.next_id("idea") == number + 1
+        assert await again.list_users() == [user]
+    finally:
+        await again.close()

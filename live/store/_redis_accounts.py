@@ -19,7 +19,8 @@ from live.store.timestamps import now_iso
 
 def _user(fields: Mapping[Any, Any]) -> User:
     return User(int(fields["id"]), fields["email"], Role(fields["role"]),
-                fields["password_hash"] or None, fields["created_at"])  # fmt: skip
+                fields["password_hash"] or None, fields["created_at"],
+                fields.get("network_id") or None)  # fmt: skip
 
 
 class RedisAccounts:
@@ -31,16 +32,27 @@ class RedisAccounts:
     def _create_user_script(self) -> AsyncScript:
         return self._redis.register_script(lua.CREATE_USER)
 
-    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
+    async def create_user(
+        self, email: str, role: Role, password_hash: str | None, network_id: str | None = None
+    ) -> User:
         async with guard():
             user_id = int(await self._redis.incr(f"{P}seq:user"))
             created = await self._create_user_script(
                 keys=[f"{P}user-email:{email.casefold()}", f"{P}user:{user_id}", f"{P}users"],
-                args=[user_id, email, role.value, password_hash or "", now_iso()],
+                args=[user_id, email, role.value, password_hash or "", now_iso(), network_id or ""],
             )
         if not created:
             raise Conflict(N_("An account for %(email)s exists already."), email=email)
         return await self.get_user(email)
+
+    async def list_users(self) -> list[User]:
+        async with guard():
+            ids = sorted(int(user_id) for user_id in await self._redis.smembers(f"{P}users"))
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for user_id in ids:
+                    pipe.hgetall(f"{P}user:{user_id}")
+                rows = await pipe.execute()
+        return [_user(fields) for fields in rows if fields]
 
     async def set_password(self, user_id: int, password_hash: str) -> None:
         async with guard():

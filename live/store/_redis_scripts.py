@@ -125,11 +125,54 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: email, user, users   ARGV: id, email, role, password_hash or '', created_at
+# KEYS: email, user, users   ARGV: id, email, role, password_hash or '', created_at,
+# network_id or ''
 CREATE_USER = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
 redis.call('HSET', KEYS[2], 'id', ARGV[1], 'email', ARGV[2], 'role', ARGV[3],
-  'password_hash', ARGV[4], 'created_at', ARGV[5])
+  'password_hash', ARGV[4], 'created_at', ARGV[5], 'network_id', ARGV[6])
 redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 """
+
+# Contest records: `rec:{kind}` (hash key -> JSON data), `recv:{kind}` (key -> version),
+# `recu:{kind}` (key -> updated_at). The audit log is the sorted set `audit` of JSON
+# entries scored by their id, drawn from `seq:audit` in the same script that adds them.
+# `before` and `after` arrive as JSON text and are spliced in unparsed, so data never
+# goes through cjson (which would turn [] into {} and round large numbers).
+_AUDIT = """
+local function audit(log_key, seq_key, at, actor, action, subject, before, after)
+  local id = redis.call('INCR', seq_key)
+  local entry = '{"id":' .. id .. ',"at":' .. cjson.encode(at)
+    .. ',"actor":' .. cjson.encode(actor) .. ',"action":' .. cjson.encode(action)
+    .. ',"subject":' .. cjson.encode(subject) .. ',"before":' .. before
+    .. ',"after":' .. after .. '}'
+  redis.call('ZADD', log_key, id, entry)
+  return id
+end
+"""
+
+# KEYS: audit, audit seq   ARGV: at, actor, action, subject, before JSON, after JSON
+APPEND_AUDIT = (
+    _AUDIT
+    + """
+return audit(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+"""
+)
+
+# KEYS: rec, recv, recu, audit, audit seq
+# ARGV: key, expected version, data JSON, updated_at, actor, action, subject
+PUT_RECORD = (
+    _AUDIT
+    + """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) then return {'stale', current} end
+local before = redis.call('HGET', KEYS[1], ARGV[1]) or 'null'
+local version = current + 1
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], version)
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
+local id = audit(KEYS[4], KEYS[5], ARGV[4], ARGV[5], ARGV[6], ARGV[7], before, ARGV[3])
+return {'ok', version, id}
+"""
+)

@@ -17,13 +17,15 @@ class SQLiteAccounts:
 
     _engine: SQLiteEngine
 
-    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
+    async def create_user(
+        self, email: str, role: Role, password_hash: str | None, network_id: str | None = None
+    ) -> User:
         def create(tx: Tx) -> None:
             try:
                 tx.conn.execute(
-                    "INSERT INTO users (email, role, password_hash, created_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (email, role.value, password_hash, now_iso()),
+                    "INSERT INTO users (email, role, password_hash, created_at, network_id)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (email, role.value, password_hash, now_iso(), network_id),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(
@@ -32,6 +34,14 @@ class SQLiteAccounts:
 
         await self._engine.write(create)
         return await self.get_user(email)
+
+    async def list_users(self) -> list[User]:
+        def list_all(conn: sqlite3.Connection) -> list[User]:
+            return [
+                _user(row) for row in conn.execute(f"{_USER_COLUMNS} FROM users u ORDER BY u.id")
+            ]
+
+        return await self._engine.read(list_all)
 
     async def set_password(self, user_id: int, password_hash: str) -> None:
         def update(tx: Tx) -> None:
@@ -72,9 +82,9 @@ class SQLiteAccounts:
                 " JOIN users u ON u.id = s.user_id WHERE s.token_digest = ?",
                 (token_digest,),
             ).fetchone()
-            if row is None or row[6] < time.time():
+            if row is None or row[7] < time.time():
                 return None
-            return Session(_user(row[:5]), row[5], row[6])
+            return Session(_user(row[:6]), row[6], row[7])
 
         return await self._engine.read(get)
 
@@ -105,7 +115,7 @@ class SQLiteAccounts:
         return await self._engine.read(get)
 
 
-_USER_COLUMNS = "SELECT u.id, u.email, u.role, u.password_hash, u.created_at"
+_USER_COLUMNS = "SELECT u.id, u.email, u.role, u.password_hash, u.created_at, u.network_id"
 
 
 def _user(row: Sequence[object]) -> User:
@@ -115,4 +125,5 @@ def _user(row: Sequence[object]) -> User:
         Role(str(row[2])),
         None if row[3] is None else str(row[3]),
         str(row[4]),
+        None if row[5] is None else str(row[5]),
     )

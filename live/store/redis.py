@@ -21,6 +21,7 @@ from live.store import _redis_scripts as lua
 from live.store._redis_accounts import RedisAccounts
 from live.store._redis_batch import ScriptBatcher
 from live.store._redis_common import P, guard
+from live.store._redis_records import RedisRecords
 from live.store.base import ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
@@ -72,7 +73,7 @@ def _poll(fields: Mapping[Any, Any]) -> Poll:
     )  # fmt: skip
 
 
-class RedisStore(RedisAccounts):
+class RedisStore(RedisAccounts, RedisRecords):
     def __init__(self, url: str) -> None:
         # A bounded pool: a burst of votes waits for a connection instead of opening
         # hundreds of sockets at once.

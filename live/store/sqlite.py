@@ -10,6 +10,7 @@ from pathlib import Path
 from live.errors import N_, Conflict, NotFound
 from live.store._sqlite_accounts import SQLiteAccounts
 from live.store._sqlite_engine import SQLiteEngine, Tx
+from live.store._sqlite_records import SQLiteRecords
 from live.store.base import ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
@@ -37,7 +38,7 @@ def _decode(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",")) if text else ()
 
 
-class SQLiteStore(SQLiteAccounts):
+class SQLiteStore(SQLiteAccounts, SQLiteRecords):
     def __init__(self, path: Path) -> None:
         self._listeners: list[ChangeListener] = []
         self._engine = SQLiteEngine(path, self._notify)
