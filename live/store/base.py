@@ -19,6 +19,12 @@ Guarantees, checked by `tests/test_store_contract.py` against every real backend
 - **Locked results never change.** Once closed, a poll's counts are frozen; tie
   resolutions are recorded once per tie and never replaced.
 
+- **Contest records are compare-and-set.** `put_record` writes only if the record is
+  still at the version the caller read (0: it must not exist yet), and writes the audit
+  entry for the change in the same atomic step, so no change goes unrecorded and no two
+  writers overwrite each other unseen. A limit that spans a record (three nominations per
+  network) holds under any concurrency when the record is written this way.
+
 Errors: `NotFound` for an unknown poll or user, `Conflict` for a request that clashes
 with the current state, `Unavailable` when the backend cannot be reached (nothing was
 written, or the write is not acknowledged).
@@ -27,16 +33,18 @@ written, or the write is not acknowledged).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from live.errors import N_, Conflict
 from live.store.models import (
+    AuditEntry,
     Ballot,
     CastOutcome,
     LockedResult,
     Poll,
     PollDraft,
     PollStatus,
+    Record,
     Role,
     Session,
     Snapshot,
@@ -115,8 +123,16 @@ class Store(Protocol):
         """Record how a tie was resolved; Conflict if that tie already has a resolution."""
 
     # People ------------------------------------------------------------------
-    async def create_user(self, email: str, role: Role, password_hash: str | None) -> User:
-        """A new account; Conflict if the e-mail address (any case) is taken."""
+    async def create_user(
+        self, email: str, role: Role, password_hash: str | None, network_id: str | None = None
+    ) -> User:
+        """A new account; Conflict if the e-mail address (any case) is taken.
+
+        `password_hash` None makes an account that cannot log in until a password is set
+        (an invited person). `network_id` binds a coordinator to a network."""
+
+    async def list_users(self) -> list[User]:
+        """Every account, in the order they were made."""
 
     async def set_password(self, user_id: int, password_hash: str) -> None:
         """Replace an account's password hash."""
@@ -140,6 +156,48 @@ class Store(Protocol):
 
     async def get_api_user(self, token_digest: str) -> User | None:
         """The account that owns this API token digest, if any."""
+
+    # Contest records and the audit log ----------------------------------------
+    async def next_id(self, sequence: str) -> int:
+        """The next number (1, 2, …) of a named sequence, never handed out twice."""
+
+    async def get_record(self, kind: str, key: str) -> Record | None:
+        """The record `kind`/`key`, or None if it was never written."""
+
+    async def list_records(self, kind: str) -> list[Record]:
+        """Every record of one kind, in no particular order."""
+
+    async def put_record(
+        self,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        *,
+        expected_version: int,
+        actor: str,
+        action: str,
+    ) -> Record:
+        """Write `data` if the record is at `expected_version` (0: absent); else StaleRecord.
+
+        In the same atomic step, append an audit entry (`actor`, `action`, subject
+        "kind:key", the data before and after). Returns the record as written."""
+
+    async def append_audit(
+        self, actor: str, action: str, subject: str, before: Any = None, after: Any = None
+    ) -> AuditEntry:
+        """Record a change made elsewhere in the store (a poll opened, a user invited)."""
+
+    async def list_audit(self, after_id: int = 0, limit: int = 10_000) -> list[AuditEntry]:
+        """Audit entries with id > `after_id`, oldest first, at most `limit`."""
+
+
+class StaleRecord(Conflict):
+    """`put_record` found another version than the writer read: someone wrote in between."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("Someone else changed this at the same moment. Reload the page and try again.")
+        )
 
 
 def transition_conflict(status: PollStatus, target: PollStatus) -> Conflict:

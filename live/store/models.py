@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from live.tally import Method, Standing, count
 
@@ -17,6 +18,8 @@ class PollStatus(StrEnum):
 class Role(StrEnum):
     ORGANISER = "organiser"
     HOST = "host"
+    COORDINATOR = "coordinator"  # of one regional network or the college (`User.network_id`)
+    JURY = "jury"
 
 
 class TieRule(StrEnum):
@@ -149,6 +152,7 @@ class User:
     role: Role
     password_hash: str | None
     created_at: str
+    network_id: str | None = None  # the network a coordinator nominates for
 
 
 @dataclass(frozen=True)
@@ -156,3 +160,31 @@ class Session:
     user: User
     csrf: str
     expires_at: float
+
+
+@dataclass(frozen=True)
+class Record:
+    """A contest record (an edition, an idea, a network's nominations…) as JSON data.
+
+    `version` starts at 1 and rises by one on every write, so a writer can say which
+    version it read and have its write refused if someone else wrote in between.
+    """
+
+    kind: str
+    key: str
+    version: int
+    data: dict[str, Any]
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change: who made it, what it was, to what, and the data before and after."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    before: Any = None
+    after: Any = None
