@@ -6,6 +6,7 @@
     ├── Forbidden              403  credentials fine, not allowed (or a bad voter token)
     ├── NotFound               404
     ├── Conflict               409  the request clashes with the current state
+    ├── Gone                   410  it existed but is used up or expired (an invitation)
     ├── PayloadTooLarge        413
     └── Unavailable            503  a backing service is down; try again
 
@@ -59,6 +60,11 @@ class NotFound(LiveError):
 class Conflict(LiveError):
     status = 409
     code = "conflict"
+
+
+class Gone(LiveError):
+    status = 410
+    code = "gone"
 
 
 class PayloadTooLarge(LiveError):

@@ -16,9 +16,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
-from live.errors import N_, Forbidden
+from live.errors import N_, Forbidden, Gone, NotFound
 
 _VOTER_SALT = "live.voter-token.v1"
 TOKEN_KIND_DEVICE = "device"  # noqa: S105 - a kind of token, not a secret
@@ -79,3 +79,52 @@ def new_secret() -> str:
 def digest(secret: str) -> str:
     """What the store keeps of a credential: its SHA-256 digest, hex encoded."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+_IDEA_SALT = "live.idea-link.v1"
+_INVITATION_SALT = "live.invitation.v1"
+INVITATION_SECONDS = 7 * 24 * 3600
+
+
+class ContestLinks:
+    """Signed private links: an idea's edit link and an invitation to set a password.
+
+    An idea link names the idea and a random nonce kept on the idea, so a link that
+    leaked can be replaced. An invitation link expires after `INVITATION_SECONDS` and
+    is good once: the invitation record says when it was used.
+    """
+
+    def __init__(self, secret_key: str) -> None:
+        self._ideas = URLSafeSerializer(secret_key, salt=_IDEA_SALT)
+        self._invitations = URLSafeTimedSerializer(secret_key, salt=_INVITATION_SALT)
+
+    def idea_link(self, idea_id: int, nonce: str) -> str:
+        return self._ideas.dumps([idea_id, nonce])
+
+    def read_idea_link(self, value: str) -> tuple[int, str]:
+        """(idea id, nonce) from a link; NotFound for anything forged or malformed."""
+        try:
+            payload = self._ideas.loads(value)
+        except BadSignature:
+            payload = None
+        if (not isinstance(payload, list) or len(payload) != 2
+                or not isinstance(payload[0], int) or not isinstance(payload[1], str)):  # fmt: skip
+            raise NotFound(N_("This link to an idea is not valid. Check that it is complete."))
+        return payload[0], payload[1]
+
+    def invitation(self, invitation_id: str) -> str:
+        return self._invitations.dumps(invitation_id)
+
+    def read_invitation(self, value: str, max_age: int = INVITATION_SECONDS) -> str:
+        """The invitation id; Gone when expired, NotFound when forged."""
+        try:
+            payload = self._invitations.loads(value, max_age=max_age)
+        except SignatureExpired:
+            raise Gone(
+                N_("This invitation has expired. Ask the organisers for a new one.")
+            ) from None
+        except BadSignature:
+            payload = None
+        if not isinstance(payload, str):
+            raise NotFound(N_("This invitation link is not valid. Check that it is complete."))
+        return payload
