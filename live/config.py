@@ -23,6 +23,8 @@ SETTING_KEYS = (
     "LIVE_PUBLIC_URL",
     "LIVE_UPDATE_INTERVAL",
     "LIVE_LOG_LEVEL",
+    "LIVE_SMTP_URL",
+    "LIVE_MAIL_FROM",
 )
 
 
@@ -55,6 +57,8 @@ class Settings:
     public_url: str | None
     update_interval: float
     log_level: str
+    smtp_url: Secret | None = None  # invitations are also mailed when set
+    mail_from: str = "idekonkurranse@localhost"
 
     @property
     def is_sqlite(self) -> bool:
@@ -103,6 +107,19 @@ def load_settings(
     if log_level not in _LOG_LEVELS:
         raise SettingsError(f"LIVE_LOG_LEVEL must be one of {_LOG_LEVELS}, got {log_level!r}")
 
+    smtp_url = config("LIVE_SMTP_URL", default="") or None
+    if smtp_url is not None:
+        parts = urlsplit(smtp_url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            shown = parts._replace(netloc=parts.hostname or "").geturl()  # no password
+            raise SettingsError(
+                f"LIVE_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://…, "
+                f"got {shown!r}"
+            )
+    mail_from = config("LIVE_MAIL_FROM", default="idekonkurranse@localhost")
+    if "@" not in mail_from:
+        raise SettingsError(f"LIVE_MAIL_FROM must be an e-mail address, got {mail_from!r}")
+
     raw_key = config("LIVE_SECRET_KEY", default="")
     if raw_key and len(raw_key) < 32:
         raise SettingsError("LIVE_SECRET_KEY must be at least 32 characters long")
@@ -115,6 +132,8 @@ def load_settings(
         public_url=public_url,
         update_interval=update_interval,
         log_level=log_level,
+        smtp_url=Secret(smtp_url) if smtp_url else None,
+        mail_from=mail_from,
     )
 
 

@@ -17,12 +17,24 @@ from starlette.types import Scope
 
 from live import i18n
 from live.config import Settings, load_settings
+from live.contest.records import Contest
+from live.contest.selection import Selection
 from live.errors import LiveError
 from live.hub import Hub
 from live.poll_cache import PollCache
 from live.store import make_store
-from live.tokens import VoterTokens
-from live.web import admin, api, ballot, stage
+from live.tokens import ContestLinks, VoterTokens
+from live.web import (
+    admin,
+    api,
+    ballot,
+    contest_admin,
+    contest_jury,
+    contest_public,
+    governance,
+    people,
+    stage,
+)
 from live.web.errors import on_client_gone, on_http_error, on_live_error, on_unexpected
 from live.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from live.web.services import Services
@@ -51,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     i18n.load_catalogues()
     store = make_store(settings.store_url)
+    contest = Contest(store, ContestLinks(settings.secret_key.reveal()))
     services = Services(
         settings=settings,
         store=store,
@@ -58,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         templates=Templates(),
         voter_tokens=VoterTokens(settings.secret_key.reveal()),
         polls=PollCache(store),
+        contest=contest,
+        selection=Selection(contest),
     )
 
     @contextlib.asynccontextmanager
@@ -75,6 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *ballot.routes,
             *stage.routes,
             *admin.routes,
+            *contest_public.routes,
+            *contest_admin.routes,
+            *contest_jury.routes,
+            *people.routes,
+            *governance.routes,
             *api.routes,
             Route("/healthz", healthz, name="healthz"),
             Mount("/static", _HashedStaticFiles(directory=STATIC_DIR), name="static"),

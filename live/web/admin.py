@@ -12,20 +12,20 @@ from starlette.routing import Route
 from live import i18n, polls
 from live.errors import N_, BadRequest, LiveError, Unauthorized
 from live.finalist_import import RowProblem, parse_finalists
-from live.store.models import Poll, PollDraft, PollStatus, Session
+from live.store.models import Poll, PollDraft, PollStatus, Role, Session
 from live.tokens import digest
 from live.web.auth import (
-    EVERYONE,
     ORGANISERS,
     SESSION_COOKIE,
     SESSION_SECONDS,
+    STAGE_CREW,
     check_csrf,
     log_in,
     require_session,
 )
 from live.web.services import services
 
-_FORM_LIMITS = {"max_fields": 100, "max_files": 1, "max_part_size": 16384}
+FORM_LIMITS = {"max_fields": 100, "max_files": 1, "max_part_size": 16384}
 
 
 def _safe_next(target: str | None) -> str:
@@ -42,7 +42,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await request.form(**_FORM_LIMITS)
+    form = await request.form(**FORM_LIMITS)
     email, target = str(form.get("email", "")), _safe_next(str(form.get("next", "")))
     try:
         secret = await log_in(services(request).store, email, str(form.get("password", "")))
@@ -62,27 +62,39 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     session = await require_session(request)
-    check_csrf(session, await request.form(**_FORM_LIMITS))
+    check_csrf(session, await request.form(**FORM_LIMITS))
     await services(request).store.delete_session(digest(request.cookies[SESSION_COOKIE]))
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
-def _render(request: Request, name: str, session: Session, status_code: int = 200,
+def render_admin(request: Request, name: str, session: Session, status_code: int = 200,
             **context: Any) -> Response:  # fmt: skip
     return services(request).templates.render(
         request,
         name,
-        {"session": session, "user": session.user, **context},
+        {"session": session, "user": session.user, "role_names": role_names(), **context},
         status_code=status_code,
     )
 
 
+def role_names() -> dict[str, str]:
+    """Each role as people read it, in the current language."""
+    return {
+        Role.ORGANISER: i18n.gettext(N_("organiser")),
+        Role.HOST: i18n.gettext(N_("host")),
+        Role.COORDINATOR: i18n.gettext(N_("network coordinator")),
+        Role.JURY: i18n.gettext(N_("jury member")),
+    }
+
+
 async def dashboard(request: Request) -> Response:
     session = await require_session(request)
+    if session.user.role not in STAGE_CREW:
+        return RedirectResponse("/admin/contest", status_code=303)
     found = await services(request).store.list_polls()
-    return _render(request, "admin/dashboard.html", session, polls=found)
+    return render_admin(request, "admin/dashboard.html", session, polls=found)
 
 
 class _FileProblems(BadRequest):
@@ -137,9 +149,9 @@ async def _poll_form(request: Request, poll: Poll | None) -> Response:
     """Create a poll (`poll` None) or edit a draft: the same form either way."""
     session = await require_session(request, ORGANISERS)
     store = services(request).store
-    form = await request.form(**_FORM_LIMITS) if request.method == "POST" else None
+    form = await request.form(**FORM_LIMITS) if request.method == "POST" else None
     if form is None:
-        return _render(request, "admin/poll_form.html", session, poll=poll,
+        return render_admin(request, "admin/poll_form.html", session, poll=poll,
                        values=_form_values(None, poll), error=None, problems=[])  # fmt: skip
     try:
         check_csrf(session, form)
@@ -152,13 +164,22 @@ async def _poll_form(request: Request, poll: Poll | None) -> Response:
     except LiveError as error:
         if error.status >= 500:
             raise
-        return _render(request, "admin/poll_form.html", session, status_code=error.status,
+        return render_admin(request, "admin/poll_form.html", session, status_code=error.status,
                        poll=poll, values=_form_values(form, poll),
                        error=i18n.gettext(error.message, **error.params),
                        problems=_problem_texts(error))  # fmt: skip
     finally:
         await form.close()  # an uploaded file is spooled to a temporary file
+    await store.append_audit(
+        session.user.email, "poll.create" if poll is None else "poll.update", f"poll:{saved.id}",
+        before=_poll_data(poll) if poll else None, after=_poll_data(saved),
+    )  # fmt: skip
     return RedirectResponse(f"/admin/polls/{saved.id}", status_code=303)
+
+
+def _poll_data(poll: Poll) -> dict[str, Any]:
+    return {"title": poll.title, "method": poll.method.value, "winners": poll.winners,
+            "finalists": [f.name for f in poll.finalists]}  # fmt: skip
 
 
 async def new_poll(request: Request) -> Response:
@@ -174,12 +195,12 @@ async def edit_poll(request: Request) -> Response:
 
 async def poll_detail(request: Request, session: Session | None = None,
                       error: str | None = None, status_code: int = 200) -> Response:  # fmt: skip
-    session = session or await require_session(request)
+    session = session or await require_session(request, STAGE_CREW)
     store = services(request).store
     snapshot = await store.snapshot(request.path_params["poll_id"])
     poll = snapshot.poll
     locked = await store.get_result(poll.id) if poll.status is PollStatus.CLOSED else None
-    return _render(
+    return render_admin(
         request, "admin/poll.html", session, status_code=status_code, poll=poll,
         results=polls.result_view(poll, snapshot, locked), error=error,
         ballot_url=services(request).absolute(request, f"/p/{poll.code}"),
@@ -189,8 +210,8 @@ async def poll_detail(request: Request, session: Session | None = None,
 async def poll_action(request: Request) -> Response:
     """The host's buttons: open, close, hide or show counts, reveal, resolve a tie."""
     action = request.path_params["action"]
-    session = await require_session(request, ORGANISERS if action == "tie" else EVERYONE)
-    form = await request.form(**_FORM_LIMITS)
+    session = await require_session(request, ORGANISERS if action == "tie" else STAGE_CREW)
+    form = await request.form(**FORM_LIMITS)
     check_csrf(session, form)
     store = services(request).store
     poll_id = request.path_params["poll_id"]
@@ -215,6 +236,9 @@ async def poll_action(request: Request) -> Response:
             await store.resolve_tie(poll_id, resolution)
         else:
             raise BadRequest(N_("Unknown action %(action)s."), action=action)
+        await store.append_audit(session.user.email, f"poll.{action}", f"poll:{poll_id}",
+                                 after={k: str(v) for k, v in form.multi_items()
+                                        if k != "csrf"} or None)  # fmt: skip
     except LiveError as error:
         if error.status >= 500:
             raise

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from live import polls
 from live.errors import N_, BadRequest, Conflict
 from live.store.models import Poll, PollDraft, PollStatus
-from live.web.auth import EVERYONE, ORGANISERS, require_api_user
+from live.web.auth import ORGANISERS, STAGE_CREW, require_api_user
 from live.web.openapi import openapi_document
 from live.web.services import services
 
@@ -76,13 +76,13 @@ async def create_poll(request: Request) -> Response:
 
 
 async def list_polls(request: Request) -> Response:
-    await require_api_user(request, EVERYONE)
+    await require_api_user(request, STAGE_CREW)
     found = await services(request).store.list_polls()
     return JSONResponse({"polls": [poll_view(request, poll) for poll in found]})
 
 
 async def get_poll(request: Request) -> Response:
-    await require_api_user(request, EVERYONE)
+    await require_api_user(request, STAGE_CREW)
     return JSONResponse(
         poll_view(request, await services(request).store.get_poll(_poll_id(request)))
     )
@@ -96,20 +96,20 @@ async def update_poll(request: Request) -> Response:
 
 
 async def open_poll(request: Request) -> Response:
-    await require_api_user(request, EVERYONE)
+    await require_api_user(request, STAGE_CREW)
     return JSONResponse(
         poll_view(request, await services(request).store.open_poll(_poll_id(request)))
     )
 
 
 async def close_poll(request: Request) -> Response:
-    await require_api_user(request, EVERYONE)
+    await require_api_user(request, STAGE_CREW)
     poll = await services(request).store.close_poll(_poll_id(request))
     return JSONResponse(poll_view(request, poll))
 
 
 async def hide_counts(request: Request) -> Response:
-    await require_api_user(request, EVERYONE)
+    await require_api_user(request, STAGE_CREW)
     hidden = (await _json_object(request)).get("hidden")
     if not isinstance(hidden, bool):
         raise BadRequest(N_("hidden must be true or false."), field="hidden")
@@ -118,7 +118,7 @@ async def hide_counts(request: Request) -> Response:
 
 
 async def reveal(request: Request) -> Response:
-    await require_api_user(request, EVERYONE)
+    await require_api_user(request, STAGE_CREW)
     store = services(request).store
     poll = await store.get_poll(_poll_id(request))
     if poll.status is not PollStatus.CLOSED:
@@ -128,7 +128,7 @@ async def reveal(request: Request) -> Response:
 
 
 async def results(request: Request) -> Response:
-    await require_api_user(request, EVERYONE)
+    await require_api_user(request, STAGE_CREW)
     store = services(request).store
     snapshot = await store.snapshot(_poll_id(request))
     poll = snapshot.poll

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from live.config import Settings
+from live.contest.records import Contest
+from live.contest.selection import Selection
 from live.hub import Hub
 from live.poll_cache import PollCache
 from live.store import Store
@@ -22,6 +24,8 @@ class Services:
     templates: Templates
     voter_tokens: VoterTokens
     polls: PollCache
+    contest: Contest
+    selection: Selection
 
     def base_url(self, connection: HTTPConnection) -> str:
         """Where people reach us: LIVE_PUBLIC_URL behind a proxy, else the request's host."""

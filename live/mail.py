@@ -1,0 +1,55 @@
+"""Mail, only when LIVE_SMTP_URL is set: invitations also go out by e-mail.
+
+Nothing depends on mail arriving; the invitation link is always shown to the organiser
+to copy. A failed send is logged and reported, never an error page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from live import i18n
+from live.config import Settings
+from live.errors import N_
+
+log = logging.getLogger("live.mail")
+TIMEOUT_SECONDS = 10
+
+
+def _send(url: str, message: EmailMessage) -> None:
+    parts = urlsplit(url)
+    host, secure = parts.hostname or "localhost", parts.scheme == "smtps"
+    port = parts.port or (465 if secure else 25)
+    smtp_class = smtplib.SMTP_SSL if secure else smtplib.SMTP
+    with smtp_class(host, port, timeout=TIMEOUT_SECONDS) as smtp:
+        if not secure and smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        smtp.send_message(message)
+
+
+async def send_invitation(settings: Settings, to: str, link: str) -> bool:
+    """Mail an invitation link; True if the mail server took it."""
+    if settings.smtp_url is None:
+        return False
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = i18n.gettext(N_("Your invitation to the KS idea competition"))
+    message.set_content(i18n.gettext(
+        N_("You have been invited to take part in running the KS idea competition.\n\n"
+           "Open this link to choose your password (it works once, for 7 days):\n%(link)s\n"),
+        link=link,
+    ))  # fmt: skip
+    try:
+        await asyncio.to_thread(_send, settings.smtp_url.reveal(), message)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("invitation mail to %s failed: %s", to, error)
+        return False
+    return True

@@ -1,0 +1,205 @@
+"""The contest's admin pages: editions and deadlines, ideas, routing and nominations.
+
+Organisers see every idea and re-route them; a network's coordinator sees the ideas
+routed to their network and nominates up to three. Jury pages are in `contest_jury`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from live import i18n
+from live.contest.editions import (
+    DEADLINES,
+    DEFAULT_FINALISTS,
+    Edition,
+    check_edition,
+    format_local,
+    input_value,
+)
+from live.contest.jury import default_criteria
+from live.contest.nominations import places_left
+from live.contest.records import Idea
+from live.errors import N_, BadRequest, Forbidden, LiveError, NotFound
+from live.store.models import Role, Session
+from live.web.admin import FORM_LIMITS, render_admin
+from live.web.auth import EVERYONE, ORGANISERS, check_csrf, require_session
+from live.web.services import services
+
+NOMINATORS = frozenset({Role.ORGANISER, Role.COORDINATOR})
+
+
+def render_contest(
+    request: Request, name: str, session: Session, status_code: int = 200, **context: Any
+) -> Response:
+    """An admin page of the contest, with the helpers every contest template uses."""
+    return render_admin(request, name, session, status_code=status_code,
+                        format_local=format_local, **context)  # fmt: skip
+
+
+def error_text(error: LiveError) -> str:
+    if error.status >= 500:
+        raise error
+    return i18n.gettext(error.message, **error.params)
+
+
+async def contest_home(request: Request) -> Response:
+    session = await require_session(request, EVERYONE)
+    contest = services(request).contest
+    editions = await contest.editions()
+    now = contest.clock()
+    return render_contest(request, "contest/admin_home.html", session,
+                          editions=[(e, e.stage(now)) for e in editions])  # fmt: skip
+
+
+def _edition_values(edition: Edition | None) -> dict[str, str]:
+    if edition is None:
+        return {"finalists": str(DEFAULT_FINALISTS)}
+    return {"year": str(edition.year), "title": edition.title,
+            "finalists": str(edition.finalists),
+            **{name: input_value(getattr(edition, name)) for name in DEADLINES}}  # fmt: skip
+
+
+async def edition_form(request: Request) -> Response:
+    """Create an edition, or change the title, deadlines and number of finalists."""
+    session = await require_session(request, ORGANISERS)
+    contest = services(request).contest
+    year = request.path_params.get("year")
+    edition, version = await contest.edition(year) if year else (None, 0)
+    values = _edition_values(edition)
+    if edition is None:
+        next_year = contest.clock().year + 1
+        values |= {"year": str(next_year), "title": f"Idékonkurransen {next_year}"}
+    error, field, status = None, None, 200
+    if request.method == "POST":
+        async with request.form(**FORM_LIMITS) as form:
+            check_csrf(session, form)
+            values = {k: str(v) for k, v in form.items()}
+        try:
+            version = int(values.get("version", "0") or 0)
+            saved = check_edition(
+                values.get("year") if edition is None else edition.year, values.get("title"),
+                values.get("finalists"), {name: values.get(name) for name in DEADLINES},
+                edition.criteria if edition else tuple(default_criteria()),
+            )  # fmt: skip
+            if edition is not None:
+                saved = Edition(**{**saved.__dict__, "poll_id": edition.poll_id})
+            await contest.save_edition(session.user.email, saved, version)
+            return RedirectResponse(f"/admin/contest/{saved.year}", status_code=303)
+        except LiveError as problem:
+            error, field, status = error_text(problem), problem.field, problem.status
+    return render_contest(request, "contest/edition_form.html", session,
+                          status_code=status, edition=edition, version=version,
+                          values=values, error=error, error_field=field)  # fmt: skip
+
+
+async def edition_page(request: Request) -> Response:
+    session = await require_session(request, EVERYONE)
+    contest, selection = services(request).contest, services(request).selection
+    edition, _ = await contest.edition(request.path_params["year"])
+    ideas = await contest.ideas(edition.year)
+    directory = await contest.directory()
+    submitted = [i for i in ideas if i.status == "submitted"]
+    by_network = Counter(i.network_id for i in submitted)
+    nominated = Counter(n.network_id for n in await selection.nominations(edition.year))
+    return render_contest(
+        request, "contest/edition.html", session, edition=edition,
+        stage=edition.stage(contest.clock()), drafts=len(ideas) - len(submitted),
+        submitted=len(submitted), by_network=by_network, nominated=nominated,
+        networks=directory.networks, finalists=await selection.finalists(edition.year),
+    )  # fmt: skip
+
+
+def _visible(session: Session, idea: Idea) -> bool:
+    """Organisers see every idea; a coordinator the submitted ideas of their network."""
+    if session.user.role is Role.ORGANISER:
+        return True
+    return (session.user.role is Role.COORDINATOR and idea.status == "submitted"
+            and idea.network_id == session.user.network_id)  # fmt: skip
+
+
+async def idea_list(request: Request) -> Response:
+    session = await require_session(request, NOMINATORS)
+    contest, selection = services(request).contest, services(request).selection
+    edition, _ = await contest.edition(request.path_params["year"])
+    ideas = [i for i in await contest.ideas(edition.year) if _visible(session, i)]
+    nominations = {n.idea_id: n for n in await selection.nominations(edition.year)}
+    directory = await contest.directory()
+    groups: dict[str | None, list[Idea]] = {}
+    for idea in sorted(ideas, key=lambda i: (i.network_id is not None, i.network_id or "", i.id)):
+        groups.setdefault(idea.network_id, []).append(idea)
+    used = Counter(n.network_id for n in nominations.values())
+    return render_contest(
+        request, "contest/ideas.html", session, edition=edition, groups=groups,
+        nominations=nominations, networks=directory.networks,
+        places={network: places_left(used[network]) for network in directory.networks},
+        stage=edition.stage(contest.clock()),
+    )  # fmt: skip
+
+
+async def idea_page(
+    request: Request, session: Session | None = None, error: str | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    session = session or await require_session(request, NOMINATORS)
+    contest, selection = services(request).contest, services(request).selection
+    edition, _ = await contest.edition(request.path_params["year"])
+    idea = await contest.idea(request.path_params["idea_id"])
+    if idea.year != edition.year or not _visible(session, idea):
+        raise NotFound(N_("There is no idea number %(number)s."), number=idea.id)
+    nominations = await selection.nominations(edition.year)
+    directory = await contest.directory()
+    return render_contest(
+        request, "contest/idea.html", session, status_code=status_code, edition=edition,
+        idea=idea, error=error, networks=directory.networks, stage=edition.stage(contest.clock()),
+        nomination=next((n for n in nominations if n.idea_id == idea.id), None),
+        network_places=places_left(sum(1 for n in nominations if n.network_id == idea.network_id)),
+    )  # fmt: skip
+
+
+async def idea_action(request: Request) -> Response:
+    """Re-route (organisers), nominate or withdraw (the network's coordinator)."""
+    session = await require_session(request, NOMINATORS)
+    contest, selection = services(request).contest, services(request).selection
+    year, idea_id = request.path_params["year"], request.path_params["idea_id"]
+    action = request.path_params["action"]
+    async with request.form(**FORM_LIMITS) as form:
+        check_csrf(session, form)
+        values = {k: str(v) for k, v in form.items()}
+    try:
+        nominated = {n.idea_id for n in await selection.nominations(year)}
+        if action == "reroute":
+            if session.user.role is not Role.ORGANISER:
+                raise Forbidden(N_("Your account may not do this."))
+            target = values.get("network_id") or None
+            await contest.reroute(session.user.email, idea_id, target, values.get("note", ""),
+                                  nominated=idea_id in nominated)  # fmt: skip
+        elif action == "nominate":
+            await selection.nominate(session.user, year, idea_id, values.get("rationale", ""))
+        elif action == "withdraw":
+            await selection.withdraw(session.user, year, idea_id)
+        else:
+            raise BadRequest(N_("Unknown action %(action)s."), action=action)
+    except LiveError as problem:
+        if problem.status in (403, 404):
+            raise  # not theirs to see: the plain error page, not the idea
+        return await idea_page(request, session, error_text(problem), problem.status)
+    return RedirectResponse(f"/admin/contest/{year}/ideas/{idea_id}", status_code=303)
+
+
+routes = [
+    Route("/admin/contest", contest_home, name="contest_home"),
+    Route("/admin/contest/new", edition_form, methods=["GET", "POST"], name="new_edition"),
+    Route("/admin/contest/{year:id}", edition_page, name="edition"),
+    Route("/admin/contest/{year:id}/edit", edition_form, methods=["GET", "POST"],
+          name="edit_edition"),
+    Route("/admin/contest/{year:id}/ideas", idea_list, name="idea_list"),
+    Route("/admin/contest/{year:id}/ideas/{idea_id:id}", idea_page, name="idea_detail"),
+    Route("/admin/contest/{year:id}/ideas/{idea_id:id}/{action:str}", idea_action,
+          methods=["POST"], name="idea_action"),
+]  # fmt: skip

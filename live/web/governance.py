@@ -1,0 +1,106 @@
+"""For the governance bodies: the audit log, CSV exports, and the organisation directory."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from live import i18n
+from live.contest import exports
+from live.errors import N_, BadRequest, LiveError, NotFound
+from live.web.admin import render_admin
+from live.web.auth import ORGANISERS, check_csrf, require_session
+from live.web.services import services
+
+AUDIT_PAGE = 200
+_UPLOAD_LIMITS = {"max_fields": 10, "max_files": 2, "max_part_size": 1024 * 1024}
+
+
+def _csv(text: str, filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}"'
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+async def audit_log(request: Request) -> Response:
+    """The latest changes first, a page at a time."""
+    session = await require_session(request, ORGANISERS)
+    entries = await services(request).store.list_audit()
+    before = request.query_params.get("before", "")
+    if before.isdigit():
+        entries = [e for e in entries if e.id < int(before)]
+    page = list(reversed(entries))[:AUDIT_PAGE]
+    older = page[-1].id if len(entries) > AUDIT_PAGE else None
+    return render_admin(request, "admin/audit.html", session, entries=page, older=older)
+
+
+async def audit_export(request: Request) -> Response:
+    await require_session(request, ORGANISERS)
+    return _csv(exports.audit_csv(await services(request).store.list_audit()), "audit-log.csv")
+
+
+async def export(request: Request) -> Response:
+    """One CSV for an edition: its ideas, nominations or jury scores."""
+    await require_session(request, ORGANISERS)
+    contest, selection = services(request).contest, services(request).selection
+    edition, _ = await contest.edition(request.path_params["year"])
+    ideas = await contest.ideas(edition.year)
+    titles = {i.id: i.title for i in ideas}
+    what = request.path_params["what"]
+    if what == "ideas":
+        text = exports.ideas_csv(ideas)
+    elif what == "nominations":
+        text = exports.nominations_csv(await selection.nominations(edition.year), titles)
+    elif what == "scores":
+        text = exports.scores_csv(await selection.sheets(edition.year), edition.criteria, titles)
+    else:
+        raise NotFound(N_("The page was not found."))
+    return _csv(text, f"{what}-{edition.year}.csv")
+
+
+async def organisations(request: Request) -> Response:
+    """The municipalities and networks ideas are routed by; organisers import newer CSV."""
+    session = await require_session(request, ORGANISERS)
+    contest = services(request).contest
+    error, saved, status = None, False, 200
+    if request.method == "POST":
+        async with request.form(**_UPLOAD_LIMITS) as form:
+            check_csrf(session, form)
+            texts = {}
+            for name in ("municipalities", "networks"):
+                upload = form.get(name)
+                if isinstance(upload, UploadFile) and upload.filename:
+                    texts[name] = await upload.read()
+        try:
+            if not texts:
+                raise BadRequest(N_("Choose a file to import."))
+            decoded = {}
+            for name, raw in texts.items():
+                try:
+                    decoded[name] = raw.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise BadRequest(N_("The file must be UTF-8 text (CSV).")) from None
+            await contest.import_directory(session.user.email, decoded.get("municipalities"),
+                                           decoded.get("networks"))  # fmt: skip
+            saved = True
+        except LiveError as problem:
+            if problem.status >= 500:
+                raise
+            error, status = i18n.gettext(problem.message, **problem.params), problem.status
+    directory = await contest.directory()
+    counts: dict[str, int] = {}
+    for municipality in directory.municipalities.values():
+        key = municipality.network_id or ""
+        counts[key] = counts.get(key, 0) + 1
+    return render_admin(request, "admin/organisations.html", session, status_code=status,
+                        directory=directory, counts=counts, error=error, saved=saved)  # fmt: skip
+
+
+routes = [
+    Route("/admin/audit", audit_log, name="audit_log"),
+    Route("/admin/audit.csv", audit_export, name="audit_export"),
+    Route("/admin/organisations", organisations, methods=["GET", "POST"], name="organisations"),
+    Route("/admin/contest/{year:id}/export/{what:str}.csv", export, name="export"),
+]

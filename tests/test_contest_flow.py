@@ -1,0 +1,306 @@
+"""A whole contest through the HTTP interface, on SQLite and on Redis: the call, ideas
+from the public form, routing and re-routing, invitations, nominations, the jury,
+finalists, the finale poll created from them, the vote, and the locked winners."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from starlette.applications import Starlette
+
+from live.config import Settings
+from live.contest.editions import OSLO
+from live.store.models import Role
+from tests.conftest import BASE_URL, api_headers, make_user
+
+pytestmark = pytest.mark.asyncio
+
+YEAR = 2031
+ROGALAND = ["m:1103", "m:1101", "m:1106", "m:1108", "m:1111"]  # Stavanger, Eigersund, …
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
+    if request.param == "sqlite":
+        return make_settings()
+    return make_settings(LIVE_STORE_URL=request.getfixturevalue("redis_url"))
+
+
+def new_client(app: Starlette) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+
+@pytest_asyncio.fixture
+async def organiser_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    await make_user(app, "arrangor@ks.no", Role.ORGANISER)
+    async with new_client(app) as http:
+        answer = await http.post(
+            "/admin/login", data={"email": "arrangor@ks.no", "password": "a long password"}
+        )
+        assert answer.status_code == 303
+        yield http
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def field_value(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}"[^>]*value="([^"]+)"', html)
+    assert found, f"no #{element_id} on the page"
+    return found.group(1).replace("&amp;", "&")
+
+
+async def post_form(
+    http: httpx.AsyncClient, page: str, action: str | None = None, **data: Any
+) -> httpx.Response:
+    """Post a form the way a browser does: the page first, its CSRF token along."""
+    html = (await http.get(page)).text
+    return await http.post(action or page, data={"csrf": csrf_of(html), **data})
+
+
+def local(moment: datetime) -> str:
+    return moment.astimezone(OSLO).strftime("%Y-%m-%dT%H:%M")
+
+
+async def set_deadlines(http: httpx.AsyncClient, **shift_days: float) -> None:
+    """Move the deadlines relative to now, as an organiser does on the edition form."""
+    page = (await http.get(f"/admin/contest/{YEAR}/edit")).text
+    now = datetime.now(OSLO)
+    days = {"submission_deadline": 1, "nomination_deadline": 2, "jury_deadline": 3,
+            "finale_at": 4, **shift_days}  # fmt: skip
+    answer = await http.post(
+        f"/admin/contest/{YEAR}/edit",
+        data={"csrf": csrf_of(page), "version": field_value(page, "version-field"),
+              "title": "Idékonkurransen 2031", "finalists": "5",
+              **{name: local(now + timedelta(days=d)) for name, d in days.items()}},
+    )  # fmt: skip
+    assert answer.status_code == 303, answer.text
+
+
+def idea_form(owner: str, title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": title, "owner": owner, "contact_name": "Kari Nordmann",
+        "contact_email": "kari@kommune.no", "need": "Innbyggerne venter for lenge.",
+        "benefit_quantitative": "Sparer 2000 timer i året.", "benefit_qualitative": "Bedre svar.",
+        "goals": ["2", "5"], "goals_text": "Sammenhengende tjenester.", "life_events": ["have-a-child"],
+        "execution_risk_level": "low", "execution_risk_text": "Kjent teknologi.",
+        "benefit_risk_level": "medium", "benefit_risk_text": "Krever ny praksis.",
+        "criticality_level": "high", "criticality_text": "Lovkrav fra 2032.",
+        "novelty": "scale_up", "action": "submit", **extra,
+    }  # fmt: skip
+
+
+async def submit_idea(app: Starlette, form: dict[str, Any]) -> str:
+    """Send an idea as the public does (no account); its private link."""
+    async with new_client(app) as public:
+        answer = await public.post(f"/ideer/{YEAR}/ny", data=form)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"].startswith("/ideer/lenke/")
+        return answer.headers["location"].split("?")[0]
+
+
+async def accept_invitation(app: Starlette, organiser: httpx.AsyncClient, email: str,
+                            role: str, network_id: str = "") -> httpx.AsyncClient:  # fmt: skip
+    """Invite someone, open the link as them and choose a password: a logged-in client."""
+    answer = await post_form(organiser, "/admin/people", email=email, role=role,
+                             network_id=network_id)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    link = httpx.URL(field_value(answer.text, "invitation-link")).path
+    person = new_client(app)
+    choose = await person.post(link, data={"password": "eit langt passord", "password_again":
+                                           "eit langt passord"})  # fmt: skip
+    assert choose.status_code == 303 and choose.headers["location"] == "/admin"
+    used = await new_client(app).get(link)
+    assert used.status_code == 410 and "brukt" in used.text  # one-time
+    return person
+
+
+def ids_in(html: str, pattern: str) -> list[int]:
+    return [int(n) for n in re.findall(pattern, html)]
+
+
+async def test_a_whole_contest_from_ideas_to_locked_winners(
+    app: Starlette, organiser_client: httpx.AsyncClient
+) -> None:
+    org = organiser_client
+    now = datetime.now(OSLO)
+
+    # 1. The organiser sets up the edition; the public call opens.
+    created = await post_form(
+        org, "/admin/contest/new", year=str(YEAR), title="Idékonkurransen 2031", finalists="5",
+        submission_deadline=local(now + timedelta(days=1)),
+        nomination_deadline=local(now + timedelta(days=2)),
+        jury_deadline=local(now + timedelta(days=3)), finale_at=local(now + timedelta(days=4)),
+    )  # fmt: skip
+    assert created.status_code == 303 and created.headers["location"] == f"/admin/contest/{YEAR}"
+    call = await new_client(app).get("/ideer")
+    assert "Send inn en idé" in call.text and 'aria-current="step"' in call.text
+
+    # 2. Invitations: two coordinators and two jury members choose their passwords.
+    rogaland = await accept_invitation(app, org, "digi@rogaland.no", "coordinator",
+                                       "digi-rogaland")  # fmt: skip
+    college = await accept_invitation(app, org, "kollegiet@ks.no", "coordinator", "kollegiet")
+    jury_a = await accept_invitation(app, org, "jury.a@ks.no", "jury")
+    jury_b = await accept_invitation(app, org, "jury.b@ks.no", "jury")
+
+    # 3. Ideas from the public form. An incomplete submission names each missing field.
+    async with new_client(app) as public:
+        incomplete = await public.post(f"/ideer/{YEAR}/ny", data={"title": "Halvferdig",
+                                                                   "action": "submit"})  # fmt: skip
+        assert incomplete.status_code == 400
+        assert 'href="#f-need"' in incomplete.text and 'aria-invalid="true"' in incomplete.text
+        draft = await public.post(f"/ideer/{YEAR}/ny", data={"title": "Utkast", "action": "draft"})
+        assert draft.status_code == 303 and "saved=1" in draft.headers["location"]
+        draft_link = draft.headers["location"].split("?")[0]
+        finished = await public.post(draft_link, data=idea_form("m:1103", "Utkast ferdig"))
+        assert finished.status_code == 303 and "submitted=1" in finished.headers["location"]
+    links = [draft_link]
+    for number, owner in enumerate(ROGALAND[1:], start=2):
+        links.append(await submit_idea(app, idea_form(owner, f"Rogaland-idé {number}")))
+    county_link = await submit_idea(app, idea_form("c:11", "Fylkets idé"))
+    oslo_link = await submit_idea(app, idea_form("m:0301", "Oslos idé"))
+    company_link = await submit_idea(app, idea_form("m:1103", "Selskapets idé",
+                                                    company_name="Stavanger Digital AS"))  # fmt: skip
+
+    # 4. Routing by the call's rules, seen by the organiser.
+    overview = (await org.get(f"/admin/contest/{YEAR}/ideas")).text
+    assert "Ikke rutet" in overview and "Oslos idé" in overview
+    ideas = (await org.get(f"/admin/contest/{YEAR}/export/ideas.csv")).text
+    rows = list(csv.DictReader(io.StringIO(ideas.lstrip("\ufeff")), delimiter=";"))
+    by_title = {row["title"]: row for row in rows}
+    assert len(rows) == 8 and all(row["status"] == "submitted" for row in rows)
+    assert by_title["Fylkets idé"]["network_id"] == "kollegiet"
+    assert by_title["Oslos idé"]["network_id"] == ""
+    assert by_title["Selskapets idé"]["owner"] == "Stavanger Digital AS (Stavanger kommune)"
+    assert {by_title[f"Rogaland-idé {n}"]["network_id"] for n in range(2, 6)} == {"digi-rogaland"}
+    oslo_id = int(by_title["Oslos idé"]["id"])
+
+    # 5. The organiser re-routes Oslo's idea to the college, on record.
+    moved = await post_form(org, f"/admin/contest/{YEAR}/ideas/{oslo_id}",
+                            f"/admin/contest/{YEAR}/ideas/{oslo_id}/reroute",
+                            network_id="kollegiet", note="Oslo er også fylke")  # fmt: skip
+    assert moved.status_code == 303
+
+    # 6. Nominations open at the submission deadline; the private link then refuses edits.
+    early = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{by_title['Utkast ferdig']['id']}",
+                            f"/admin/contest/{YEAR}/ideas/{by_title['Utkast ferdig']['id']}/nominate",
+                            rationale="For tidlig")  # fmt: skip
+    assert early.status_code == 409
+    await set_deadlines(org, submission_deadline=-0.01)
+    async with new_client(app) as public:
+        late = await public.post(company_link, data=idea_form("m:1103", "For sent"))
+        assert late.status_code == 409 and "fristen" in late.text.lower()
+    mine = (await rogaland.get(f"/admin/contest/{YEAR}/ideas")).text
+    assert "Fylkets idé" not in mine and "Rogaland-idé 2" in mine  # only their own network
+    rogaland_ids = [int(by_title[t]["id"]) for t in
+                    ("Utkast ferdig", "Rogaland-idé 2", "Rogaland-idé 3", "Rogaland-idé 4")]  # fmt: skip
+    for idea_id in rogaland_ids[:3]:
+        answer = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{idea_id}",
+                                 f"/admin/contest/{YEAR}/ideas/{idea_id}/nominate",
+                                 rationale="Stor nytte for mange kommuner.")  # fmt: skip
+        assert answer.status_code == 303, answer.text
+    fourth = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}",
+                             f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}/nominate",
+                             rationale="En til")  # fmt: skip
+    assert fourth.status_code == 409 and "tre" in fourth.text
+    withdrawn = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{rogaland_ids[2]}",
+                                f"/admin/contest/{YEAR}/ideas/{rogaland_ids[2]}/withdraw")  # fmt: skip
+    assert withdrawn.status_code == 303
+    freed = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}",
+                            f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}/nominate",
+                            rationale="Fikk plassen.")  # fmt: skip
+    assert freed.status_code == 303
+    county_id = int(by_title["Fylkets idé"]["id"])
+    others = await rogaland.post(f"/admin/contest/{YEAR}/ideas/{county_id}/nominate",
+                                 data={"csrf": csrf_of(mine), "rationale": "Ikke vår"})  # fmt: skip
+    assert others.status_code == 403
+    for idea_id in (county_id, oslo_id):
+        answer = await post_form(college, f"/admin/contest/{YEAR}/ideas/{idea_id}",
+                                 f"/admin/contest/{YEAR}/ideas/{idea_id}/nominate",
+                                 rationale="Viktig for fylkene.")  # fmt: skip
+        assert answer.status_code == 303, answer.text
+    nominated = [rogaland_ids[0], rogaland_ids[1], rogaland_ids[3], county_id, oslo_id]
+
+    # 7. The jury scores; one member declares a conflict of interest.
+    await set_deadlines(org, submission_deadline=-0.02, nomination_deadline=-0.01)
+    listing = (await jury_a.get(f"/admin/contest/{YEAR}/jury")).text
+    assert sorted(ids_in(listing, rf"/admin/contest/{YEAR}/jury/(\d+)")) == sorted(nominated)
+    criteria = re.findall(r'name="(score_[a-z-]+)"',
+                          (await jury_a.get(f"/admin/contest/{YEAR}/jury/{county_id}")).text)
+    assert len(criteria) == 7
+    bad = await post_form(jury_a, f"/admin/contest/{YEAR}/jury/{county_id}",
+                          **dict.fromkeys(criteria, "9"))  # fmt: skip
+    assert bad.status_code == 400 and "fra 1 til 5" in bad.text
+    points = dict(zip(nominated, (5, 4, 3, 2, 1), strict=True))
+    for idea_id, score in points.items():
+        for member, offset in ((jury_a, 0), (jury_b, 0)):
+            conflict = member is jury_b and idea_id == county_id
+            extra = {"conflict": "yes"} if conflict else dict.fromkeys(criteria, str(score))
+            answer = await post_form(member, f"/admin/contest/{YEAR}/jury/{idea_id}",
+                                     comment="Godt begrunnet.", **extra)  # fmt: skip
+            assert answer.status_code == 303, answer.text
+
+    # 8. The ranking, the finalists and the finale poll, in one action each.
+    await set_deadlines(org, submission_deadline=-0.03, nomination_deadline=-0.02,
+                        jury_deadline=-0.01)  # fmt: skip
+    ranking = (await org.get(f"/admin/contest/{YEAR}/ranking")).text
+    order = ids_in(ranking, r'name="idea" value="(\d+)"')
+    assert order == nominated  # scored 5, 4, 3, 2, 1
+    assert ranking.count(" checked") == 5  # the top five chosen to begin with
+    chosen = await post_form(org, f"/admin/contest/{YEAR}/ranking",
+                             f"/admin/contest/{YEAR}/finalists/select", idea=order)  # fmt: skip
+    assert chosen.status_code == 303
+    created_poll = await post_form(org, f"/admin/contest/{YEAR}/ranking",
+                                   f"/admin/contest/{YEAR}/finalists/poll")  # fmt: skip
+    assert created_poll.status_code == 303
+    poll_id = int(created_poll.headers["location"].rsplit("/", 1)[1])
+
+    # 9. The finale: open, vote, close; the winners are locked.
+    headers = await api_headers(app, "api@ks.no")
+    poll = (await org.get(f"/api/polls/{poll_id}", headers=headers)).json()
+    assert [f["name"] for f in poll["finalists"]] == [
+        "Utkast ferdig", "Rogaland-idé 2", "Rogaland-idé 4", "Fylkets idé", "Oslos idé"]
+    assert poll["finalists"][3]["owner"] == "Rogaland fylkeskommune"
+    assert (await post_form(org, f"/admin/polls/{poll_id}",
+                            f"/admin/polls/{poll_id}/open")).status_code == 303  # fmt: skip
+    votes = [3] * 6 + [0] * 4 + [4] * 3 + [1] * 2 + [2]
+    for finalist in votes:
+        async with new_client(app) as phone:
+            await phone.get(f"/p/{poll['code']}")
+            cast = await phone.post(f"/p/{poll['code']}",
+                                    data={"choice": str(poll["finalists"][finalist]["id"])})
+            assert cast.status_code == 303
+    assert (await post_form(org, f"/admin/polls/{poll_id}",
+                            f"/admin/polls/{poll_id}/close")).status_code == 303  # fmt: skip
+    result = (await org.get(f"/api/polls/{poll_id}/results", headers=headers)).json()
+    assert result["status"] == "closed" and result["ballots"] == 16
+    names = {f["id"]: f["name"] for f in poll["finalists"]}
+    assert [names[w] for w in result["winners"]] == ["Fylkets idé", "Utkast ferdig", "Oslos idé"]
+
+    # 10. Exports and the audit log tell the whole story.
+    nominations = (await org.get(f"/admin/contest/{YEAR}/export/nominations.csv")).text
+    assert nominations.count("\r\n") == 1 + 5 and "Fikk plassen." in nominations
+    scores = (await org.get(f"/admin/contest/{YEAR}/export/scores.csv")).text
+    assert scores.count("\r\n") == 1 + 10 and ";yes;" in scores
+    audit = (await org.get("/admin/audit.csv")).text
+    for action in ("edition.create", "invitation.create", "invitation.accept", "idea.submit",
+                   "idea.reroute", "nomination.add", "nomination.withdraw", "jury.score",
+                   "jury.conflict", "finalists.select", "edition.update", "poll.open",
+                   "poll.close"):  # fmt: skip
+        assert f";{action};" in audit, action
+    assert "Oslo er også fylke" in audit
+    for coordinator in (rogaland, college):
+        await coordinator.aclose()
+    await jury_a.aclose()
+    await jury_b.aclose()
