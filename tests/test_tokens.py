@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from itsdangerous import URLSafeSerializer
+from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
-from live.errors import Forbidden
-from live.tokens import VoterTokens, digest, new_secret
+from live.errors import Forbidden, Gone, NotFound
+from live.tokens import INVITATION_SECONDS, ContestLinks, VoterTokens, digest, new_secret
 
 KEY = "k" * 40
 
@@ -69,3 +69,79 @@ def test_credentials_are_random_and_kept_only_as_digests() -> None:
     assert first != second and len(first) >= 40
     assert digest(first) == digest(first) != digest(second)
     assert first not in digest(first)
+
+
+def tamper(signed: str) -> str:
+    return signed[:-2] + ("BB" if signed.endswith("AA") else "AA")
+
+
+def test_an_idea_link_reads_back() -> None:
+    links = ContestLinks(KEY)
+    link = links.idea_link(12, "nonce-abc")
+    assert links.read_idea_link(link) == (12, "nonce-abc")
+    assert links.idea_link(13, "nonce-abc") != link
+    assert "/" not in link and "?" not in link  # it goes in a URL path
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        ContestLinks("x" * 40).idea_link(12, "nonce"),  # another key
+        tamper(ContestLinks(KEY).idea_link(12, "nonce")),  # signature changed
+        ContestLinks(KEY).idea_link(12, "nonce").replace(".", "x.", 1),  # payload changed
+        URLSafeSerializer(KEY, salt="live.idea-link.v1").dumps({"idea": 12}),
+        URLSafeSerializer(KEY, salt="live.idea-link.v1").dumps(["12", "nonce"]),
+        URLSafeSerializer(KEY, salt="live.idea-link.v1").dumps([12, "nonce", "x"]),
+        URLSafeSerializer(KEY, salt="live.voter-token.v1").dumps([12, "nonce"]),  # other salt
+        ContestLinks(KEY).invitation("12"),
+        "garbage",
+        "",
+        "æøå.ÆØÅ",
+    ],
+)
+def test_a_forged_or_malformed_idea_link_is_not_found(link: str) -> None:
+    with pytest.raises(NotFound, match="link to an idea"):
+        ContestLinks(KEY).read_idea_link(link)
+
+
+def test_an_invitation_reads_back() -> None:
+    links = ContestLinks(KEY)
+    assert links.read_invitation(links.invitation("inv-7")) == "inv-7"
+
+
+def test_an_invitation_expires_after_a_week(monkeypatch: pytest.MonkeyPatch) -> None:
+    links = ContestLinks(KEY)
+    issued_at = 1_650_000_000
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued_at)
+    link = links.invitation("inv-7")
+    forged = ContestLinks("x" * 40).invitation("inv-7")
+    monkeypatch.setattr(
+        TimestampSigner, "get_timestamp", lambda self: issued_at + INVITATION_SECONDS
+    )
+    assert links.read_invitation(link) == "inv-7"
+    monkeypatch.setattr(
+        TimestampSigner, "get_timestamp", lambda self: issued_at + INVITATION_SECONDS + 1
+    )
+    with pytest.raises(Gone, match="expired"):
+        links.read_invitation(link)
+    with pytest.raises(Gone):
+        links.read_invitation(link, max_age=0)
+    with pytest.raises(NotFound):  # an old forgery is a forgery, not an expired invitation
+        links.read_invitation(forged)
+    assert links.read_invitation(link, max_age=INVITATION_SECONDS + 1) == "inv-7"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        ContestLinks("x" * 40).invitation("inv-7"),
+        tamper(ContestLinks(KEY).invitation("inv-7")),
+        URLSafeTimedSerializer(KEY, salt="live.invitation.v1").dumps(["inv-7"]),
+        ContestLinks(KEY).idea_link(7, "inv-7"),
+        "garbage",
+        "",
+    ],
+)
+def test_a_forged_invitation_is_not_found(link: str) -> None:
+    with pytest.raises(NotFound, match="invitation link"):
+        ContestLinks(KEY).read_invitation(link)

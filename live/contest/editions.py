@@ -117,7 +117,7 @@ def parse_local(text: object, field: str) -> datetime:
 
 
 def format_local(moment: datetime) -> str:
-    """A moment as Norwegians write it, in Norwegian time: 26.03.2022 kl. 23:59."""
+    """A moment as Norwegians write it, in Norwegian time: 26.03.2022 23:59."""
     local = moment.astimezone(OSLO)
     return local.strftime("%d.%m.%Y %H:%M")
 
@@ -133,13 +133,13 @@ def check_edition(
 ) -> Edition:  # fmt: skip
     """An edition from form values; BadRequest naming the first bad field."""
     text = str(year or "").strip()
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+    if not text.isdecimal() or not 2000 <= int(text) <= 2100:
         raise BadRequest(N_("Give the year as four digits, such as 2022."), "year")
     name = str(title or "").strip()
     if not name or len(name) > 200:
         raise BadRequest(N_("Give a title of at most 200 characters."), "title")
     count = str(finalists or "").strip()
-    if not count.isdigit() or not 2 <= int(count) <= MAX_FINALISTS:
+    if not count.isdecimal() or not 2 <= int(count) <= MAX_FINALISTS:
         raise BadRequest(N_("The number of finalists must be between 2 and 10."), "finalists")
     moments = {name: parse_local(dates.get(name), name) for name in DEADLINES}
     for earlier, later in itertools.pairwise(DEADLINES):

@@ -8,6 +8,7 @@ clicks can never make a fourth. Each jury sheet is its own record (one member, o
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,7 +235,7 @@ def _check_scores(criteria: tuple[Criterion, ...], scores: dict[str, str]) -> di
         raw = scores.get(criterion.id, "").strip()
         if not raw:
             continue  # an unfinished sheet is kept, and left out until it is complete
-        if not raw.lstrip("-").isdigit() or not (
+        if not re.fullmatch(r"-?[0-9]+", raw) or not (
             criterion.scale_min <= int(raw) <= criterion.scale_max
         ):
             raise BadRequest(N_("Give a whole number from %(min)s to %(max)s."),
