@@ -285,15 +285,7 @@ def test_owner_search_box_finds_owners_by_number_and_by_official_name(
     assert problems == []
 
 
-JS_BUG = (
-    "live/static/contest.js removes every option, the selected one too: Chromium then selects "
-    "each next option in turn and every detached option stays selected, so a search keeps the "
-    "whole list and leaves the last owner (k:kollegiet) chosen"
-)
-
-
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason=JS_BUG)
 def test_typing_in_the_owner_search_narrows_the_list_and_picks_only_a_match(
     server: ServerProcess, year: int, phone: BrowserContext
 ) -> None:
@@ -308,7 +300,6 @@ def test_typing_in_the_owner_search_narrows_the_list_and_picks_only_a_match(
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason=JS_BUG)
 def test_the_chosen_owner_survives_another_search(
     server: ServerProcess, year: int, phone: BrowserContext
 ) -> None:

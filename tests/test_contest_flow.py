@@ -77,28 +77,48 @@ async def set_deadlines(http: httpx.AsyncClient, **shift_days: float) -> None:
     """Move the deadlines relative to now, as an organiser does on the edition form."""
     page = (await http.get(f"/admin/contest/{YEAR}/edit")).text
     now = datetime.now(OSLO)
-    days = {"submission_deadline": 1, "nomination_deadline": 2, "jury_deadline": 3,
-            "finale_at": 4, **shift_days}  # fmt: skip
+    days = {
+        "submission_deadline": 1,
+        "nomination_deadline": 2,
+        "jury_deadline": 3,
+        "finale_at": 4,
+        **shift_days,
+    }
     answer = await http.post(
         f"/admin/contest/{YEAR}/edit",
-        data={"csrf": csrf_of(page), "version": field_value(page, "version-field"),
-              "title": "Idékonkurransen 2031", "finalists": "5",
-              **{name: local(now + timedelta(days=d)) for name, d in days.items()}},
-    )  # fmt: skip
+        data={
+            "csrf": csrf_of(page),
+            "version": field_value(page, "version-field"),
+            "title": "Idékonkurransen 2031",
+            "finalists": "5",
+            **{name: local(now + timedelta(days=d)) for name, d in days.items()},
+        },
+    )
     assert answer.status_code == 303, answer.text
 
 
 def idea_form(owner: str, title: str, **extra: Any) -> dict[str, Any]:
     return {
-        "title": title, "owner": owner, "contact_name": "Kari Nordmann",
-        "contact_email": "kari@kommune.no", "need": "Innbyggerne venter for lenge.",
-        "benefit_quantitative": "Sparer 2000 timer i året.", "benefit_qualitative": "Bedre svar.",
-        "goals": ["2", "5"], "goals_text": "Sammenhengende tjenester.", "life_events": ["have-a-child"],
-        "execution_risk_level": "low", "execution_risk_text": "Kjent teknologi.",
-        "benefit_risk_level": "medium", "benefit_risk_text": "Krever ny praksis.",
-        "criticality_level": "high", "criticality_text": "Lovkrav fra 2032.",
-        "novelty": "scale_up", "action": "submit", **extra,
-    }  # fmt: skip
+        "title": title,
+        "owner": owner,
+        "contact_name": "Kari Nordmann",
+        "contact_email": "kari@kommune.no",
+        "need": "Innbyggerne venter for lenge.",
+        "benefit_quantitative": "Sparer 2000 timer i året.",
+        "benefit_qualitative": "Bedre svar.",
+        "goals": ["2", "5"],
+        "goals_text": "Sammenhengende tjenester.",
+        "life_events": ["have-a-child"],
+        "execution_risk_level": "low",
+        "execution_risk_text": "Kjent teknologi.",
+        "benefit_risk_level": "medium",
+        "benefit_risk_text": "Krever ny praksis.",
+        "criticality_level": "high",
+        "criticality_text": "Lovkrav fra 2032.",
+        "novelty": "scale_up",
+        "action": "submit",
+        **extra,
+    }
 
 
 async def submit_idea(app: Starlette, form: dict[str, Any]) -> str:
@@ -110,20 +130,31 @@ async def submit_idea(app: Starlette, form: dict[str, Any]) -> str:
         return answer.headers["location"].split("?")[0]
 
 
-async def accept_invitation(app: Starlette, organiser: httpx.AsyncClient, email: str,
-                            role: str, network_id: str = "") -> httpx.AsyncClient:  # fmt: skip
+async def accept_invitation(
+    app: Starlette, organiser: httpx.AsyncClient, email: str, role: str, network_id: str = ""
+) -> httpx.AsyncClient:
     """Invite someone, open the link as them and choose a password: a logged-in client."""
-    answer = await post_form(organiser, "/admin/people", email=email, role=role,
-                             network_id=network_id)  # fmt: skip
+    answer = await post_form(
+        organiser, "/admin/people", email=email, role=role, network_id=network_id
+    )
     assert answer.status_code == 200, answer.text
     link = httpx.URL(field_value(answer.text, "invitation-link")).path
     person = new_client(app)
-    choose = await person.post(link, data={"password": "eit langt passord", "password_again":
-                                           "eit langt passord"})  # fmt: skip
+    choose = await person.post(
+        link, data={"password": "eit langt passord", "password_again": "eit langt passord"}
+    )
     assert choose.status_code == 303 and choose.headers["location"] == "/admin"
     used = await new_client(app).get(link)
     assert used.status_code == 410 and "brukt" in used.text  # one-time
     return person
+
+
+async def idea_action(
+    http: httpx.AsyncClient, idea_id: int | str, action: str, **data: Any
+) -> httpx.Response:
+    """A button on an idea's admin page: nominate, withdraw or reroute."""
+    page = f"/admin/contest/{YEAR}/ideas/{idea_id}"
+    return await post_form(http, page, f"{page}/{action}", **data)
 
 
 def ids_in(html: str, pattern: str) -> list[int]:
@@ -138,26 +169,31 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
 
     # 1. The organiser sets up the edition; the public call opens.
     created = await post_form(
-        org, "/admin/contest/new", year=str(YEAR), title="Idékonkurransen 2031", finalists="5",
+        org,
+        "/admin/contest/new",
+        year=str(YEAR),
+        title="Idékonkurransen 2031",
+        finalists="5",
         submission_deadline=local(now + timedelta(days=1)),
         nomination_deadline=local(now + timedelta(days=2)),
-        jury_deadline=local(now + timedelta(days=3)), finale_at=local(now + timedelta(days=4)),
-    )  # fmt: skip
+        jury_deadline=local(now + timedelta(days=3)),
+        finale_at=local(now + timedelta(days=4)),
+    )
     assert created.status_code == 303 and created.headers["location"] == f"/admin/contest/{YEAR}"
     call = await new_client(app).get("/ideer")
     assert "Send inn en idé" in call.text and 'aria-current="step"' in call.text
 
     # 2. Invitations: two coordinators and two jury members choose their passwords.
-    rogaland = await accept_invitation(app, org, "digi@rogaland.no", "coordinator",
-                                       "digi-rogaland")  # fmt: skip
+    rogaland = await accept_invitation(app, org, "digi@rogaland.no", "coordinator", "digi-rogaland")
     college = await accept_invitation(app, org, "kollegiet@ks.no", "coordinator", "kollegiet")
     jury_a = await accept_invitation(app, org, "jury.a@ks.no", "jury")
     jury_b = await accept_invitation(app, org, "jury.b@ks.no", "jury")
 
     # 3. Ideas from the public form. An incomplete submission names each missing field.
     async with new_client(app) as public:
-        incomplete = await public.post(f"/ideer/{YEAR}/ny", data={"title": "Halvferdig",
-                                                                   "action": "submit"})  # fmt: skip
+        incomplete = await public.post(
+            f"/ideer/{YEAR}/ny", data={"title": "Halvferdig", "action": "submit"}
+        )
         assert incomplete.status_code == 400
         assert 'href="#f-need"' in incomplete.text and 'aria-invalid="true"' in incomplete.text
         draft = await public.post(f"/ideer/{YEAR}/ny", data={"title": "Utkast", "action": "draft"})
@@ -165,13 +201,13 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
         draft_link = draft.headers["location"].split("?")[0]
         finished = await public.post(draft_link, data=idea_form("m:1103", "Utkast ferdig"))
         assert finished.status_code == 303 and "submitted=1" in finished.headers["location"]
-    links = [draft_link]
     for number, owner in enumerate(ROGALAND[1:], start=2):
-        links.append(await submit_idea(app, idea_form(owner, f"Rogaland-idé {number}")))
-    county_link = await submit_idea(app, idea_form("c:11", "Fylkets idé"))
-    oslo_link = await submit_idea(app, idea_form("m:0301", "Oslos idé"))
-    company_link = await submit_idea(app, idea_form("m:1103", "Selskapets idé",
-                                                    company_name="Stavanger Digital AS"))  # fmt: skip
+        await submit_idea(app, idea_form(owner, f"Rogaland-idé {number}"))
+    await submit_idea(app, idea_form("c:11", "Fylkets idé"))
+    await submit_idea(app, idea_form("m:0301", "Oslos idé"))
+    company_link = await submit_idea(
+        app, idea_form("m:1103", "Selskapets idé", company_name="Stavanger Digital AS")
+    )
 
     # 4. Routing by the call's rules, seen by the organiser.
     overview = (await org.get(f"/admin/contest/{YEAR}/ideas")).text
@@ -187,15 +223,15 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
     oslo_id = int(by_title["Oslos idé"]["id"])
 
     # 5. The organiser re-routes Oslo's idea to the college, on record.
-    moved = await post_form(org, f"/admin/contest/{YEAR}/ideas/{oslo_id}",
-                            f"/admin/contest/{YEAR}/ideas/{oslo_id}/reroute",
-                            network_id="kollegiet", note="Oslo er også fylke")  # fmt: skip
+    moved = await idea_action(
+        org, oslo_id, "reroute", network_id="kollegiet", note="Oslo er også fylke"
+    )
     assert moved.status_code == 303
 
     # 6. Nominations open at the submission deadline; the private link then refuses edits.
-    early = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{by_title['Utkast ferdig']['id']}",
-                            f"/admin/contest/{YEAR}/ideas/{by_title['Utkast ferdig']['id']}/nominate",
-                            rationale="For tidlig")  # fmt: skip
+    early = await idea_action(
+        rogaland, by_title["Utkast ferdig"]["id"], "nominate", rationale="For tidlig"
+    )
     assert early.status_code == 409
     await set_deadlines(org, submission_deadline=-0.01)
     async with new_client(app) as public:
@@ -203,32 +239,33 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
         assert late.status_code == 409 and "fristen" in late.text.lower()
     mine = (await rogaland.get(f"/admin/contest/{YEAR}/ideas")).text
     assert "Fylkets idé" not in mine and "Rogaland-idé 2" in mine  # only their own network
-    rogaland_ids = [int(by_title[t]["id"]) for t in
-                    ("Utkast ferdig", "Rogaland-idé 2", "Rogaland-idé 3", "Rogaland-idé 4")]  # fmt: skip
+    rogaland_ids = [
+        int(by_title[t]["id"])
+        for t in ("Utkast ferdig", "Rogaland-idé 2", "Rogaland-idé 3", "Rogaland-idé 4")
+    ]
     for idea_id in rogaland_ids[:3]:
-        answer = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{idea_id}",
-                                 f"/admin/contest/{YEAR}/ideas/{idea_id}/nominate",
-                                 rationale="Stor nytte for mange kommuner.")  # fmt: skip
+        answer = await idea_action(
+            rogaland, idea_id, "nominate", rationale="Stor nytte for mange kommuner."
+        )
         assert answer.status_code == 303, answer.text
-    fourth = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}",
-                             f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}/nominate",
-                             rationale="En til")  # fmt: skip
-    assert fourth.status_code == 409 and "tre" in fourth.text
-    withdrawn = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{rogaland_ids[2]}",
-                                f"/admin/contest/{YEAR}/ideas/{rogaland_ids[2]}/withdraw")  # fmt: skip
+    fourth = await idea_action(rogaland, rogaland_ids[3], "nominate", rationale="En til")
+    assert fourth.status_code == 409 and "har allerede nominert 3" in fourth.text
+    withdrawn = await idea_action(
+        rogaland,
+        rogaland_ids[2],
+        "withdraw",
+    )
     assert withdrawn.status_code == 303
-    freed = await post_form(rogaland, f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}",
-                            f"/admin/contest/{YEAR}/ideas/{rogaland_ids[3]}/nominate",
-                            rationale="Fikk plassen.")  # fmt: skip
+    freed = await idea_action(rogaland, rogaland_ids[3], "nominate", rationale="Fikk plassen.")
     assert freed.status_code == 303
     county_id = int(by_title["Fylkets idé"]["id"])
-    others = await rogaland.post(f"/admin/contest/{YEAR}/ideas/{county_id}/nominate",
-                                 data={"csrf": csrf_of(mine), "rationale": "Ikke vår"})  # fmt: skip
+    others = await rogaland.post(
+        f"/admin/contest/{YEAR}/ideas/{county_id}/nominate",
+        data={"csrf": csrf_of(mine), "rationale": "Ikke vår"},
+    )
     assert others.status_code == 403
     for idea_id in (county_id, oslo_id):
-        answer = await post_form(college, f"/admin/contest/{YEAR}/ideas/{idea_id}",
-                                 f"/admin/contest/{YEAR}/ideas/{idea_id}/nominate",
-                                 rationale="Viktig for fylkene.")  # fmt: skip
+        answer = await idea_action(college, idea_id, "nominate", rationale="Viktig for fylkene.")
         assert answer.status_code == 303, answer.text
     nominated = [rogaland_ids[0], rogaland_ids[1], rogaland_ids[3], county_id, oslo_id]
 
@@ -236,33 +273,40 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
     await set_deadlines(org, submission_deadline=-0.02, nomination_deadline=-0.01)
     listing = (await jury_a.get(f"/admin/contest/{YEAR}/jury")).text
     assert sorted(ids_in(listing, rf"/admin/contest/{YEAR}/jury/(\d+)")) == sorted(nominated)
-    criteria = re.findall(r'name="(score_[a-z-]+)"',
-                          (await jury_a.get(f"/admin/contest/{YEAR}/jury/{county_id}")).text)
+    criteria = re.findall(
+        r'name="(score_[a-z-]+)"',
+        (await jury_a.get(f"/admin/contest/{YEAR}/jury/{county_id}")).text,
+    )
     assert len(criteria) == 7
-    bad = await post_form(jury_a, f"/admin/contest/{YEAR}/jury/{county_id}",
-                          **dict.fromkeys(criteria, "9"))  # fmt: skip
+    bad = await post_form(
+        jury_a, f"/admin/contest/{YEAR}/jury/{county_id}", **dict.fromkeys(criteria, "9")
+    )
     assert bad.status_code == 400 and "fra 1 til 5" in bad.text
     points = dict(zip(nominated, (5, 4, 3, 2, 1), strict=True))
     for idea_id, score in points.items():
-        for member, offset in ((jury_a, 0), (jury_b, 0)):
+        for member in (jury_a, jury_b):
             conflict = member is jury_b and idea_id == county_id
             extra = {"conflict": "yes"} if conflict else dict.fromkeys(criteria, str(score))
-            answer = await post_form(member, f"/admin/contest/{YEAR}/jury/{idea_id}",
-                                     comment="Godt begrunnet.", **extra)  # fmt: skip
+            answer = await post_form(
+                member, f"/admin/contest/{YEAR}/jury/{idea_id}", comment="Godt begrunnet.", **extra
+            )
             assert answer.status_code == 303, answer.text
 
     # 8. The ranking, the finalists and the finale poll, in one action each.
-    await set_deadlines(org, submission_deadline=-0.03, nomination_deadline=-0.02,
-                        jury_deadline=-0.01)  # fmt: skip
+    await set_deadlines(
+        org, submission_deadline=-0.03, nomination_deadline=-0.02, jury_deadline=-0.01
+    )
     ranking = (await org.get(f"/admin/contest/{YEAR}/ranking")).text
     order = ids_in(ranking, r'name="idea" value="(\d+)"')
     assert order == nominated  # scored 5, 4, 3, 2, 1
     assert ranking.count(" checked") == 5  # the top five chosen to begin with
-    chosen = await post_form(org, f"/admin/contest/{YEAR}/ranking",
-                             f"/admin/contest/{YEAR}/finalists/select", idea=order)  # fmt: skip
+    chosen = await post_form(
+        org, f"/admin/contest/{YEAR}/ranking", f"/admin/contest/{YEAR}/finalists/select", idea=order
+    )
     assert chosen.status_code == 303
-    created_poll = await post_form(org, f"/admin/contest/{YEAR}/ranking",
-                                   f"/admin/contest/{YEAR}/finalists/poll")  # fmt: skip
+    created_poll = await post_form(
+        org, f"/admin/contest/{YEAR}/ranking", f"/admin/contest/{YEAR}/finalists/poll"
+    )
     assert created_poll.status_code == 303
     poll_id = int(created_poll.headers["location"].rsplit("/", 1)[1])
 
@@ -270,19 +314,27 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
     headers = await api_headers(app, "api@ks.no")
     poll = (await org.get(f"/api/polls/{poll_id}", headers=headers)).json()
     assert [f["name"] for f in poll["finalists"]] == [
-        "Utkast ferdig", "Rogaland-idé 2", "Rogaland-idé 4", "Fylkets idé", "Oslos idé"]
+        "Utkast ferdig",
+        "Rogaland-idé 2",
+        "Rogaland-idé 4",
+        "Fylkets idé",
+        "Oslos idé",
+    ]
     assert poll["finalists"][3]["owner"] == "Rogaland fylkeskommune"
-    assert (await post_form(org, f"/admin/polls/{poll_id}",
-                            f"/admin/polls/{poll_id}/open")).status_code == 303  # fmt: skip
+    assert (
+        await post_form(org, f"/admin/polls/{poll_id}", f"/admin/polls/{poll_id}/open")
+    ).status_code == 303
     votes = [3] * 6 + [0] * 4 + [4] * 3 + [1] * 2 + [2]
     for finalist in votes:
         async with new_client(app) as phone:
             await phone.get(f"/p/{poll['code']}")
-            cast = await phone.post(f"/p/{poll['code']}",
-                                    data={"choice": str(poll["finalists"][finalist]["id"])})
+            cast = await phone.post(
+                f"/p/{poll['code']}", data={"choice": str(poll["finalists"][finalist]["id"])}
+            )
             assert cast.status_code == 303
-    assert (await post_form(org, f"/admin/polls/{poll_id}",
-                            f"/admin/polls/{poll_id}/close")).status_code == 303  # fmt: skip
+    assert (
+        await post_form(org, f"/admin/polls/{poll_id}", f"/admin/polls/{poll_id}/close")
+    ).status_code == 303
     result = (await org.get(f"/api/polls/{poll_id}/results", headers=headers)).json()
     assert result["status"] == "closed" and result["ballots"] == 16
     names = {f["id"]: f["name"] for f in poll["finalists"]}
@@ -294,10 +346,21 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
     scores = (await org.get(f"/admin/contest/{YEAR}/export/scores.csv")).text
     assert scores.count("\r\n") == 1 + 10 and ";yes;" in scores
     audit = (await org.get("/admin/audit.csv")).text
-    for action in ("edition.create", "invitation.create", "invitation.accept", "idea.submit",
-                   "idea.reroute", "nomination.add", "nomination.withdraw", "jury.score",
-                   "jury.conflict", "finalists.select", "edition.update", "poll.open",
-                   "poll.close"):  # fmt: skip
+    for action in (
+        "edition.create",
+        "invitation.create",
+        "invitation.accept",
+        "idea.submit",
+        "idea.reroute",
+        "nomination.add",
+        "nomination.withdraw",
+        "jury.score",
+        "jury.conflict",
+        "finalists.select",
+        "edition.update",
+        "poll.open",
+        "poll.close",
+    ):
         assert f";{action};" in audit, action
     assert "Oslo er også fylke" in audit
     for coordinator in (rogaland, college):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from live.contest.ideas import (
+    FORM_ORDER,
     GOALS,
     LIFE_EVENTS,
     ROADMAP_PHASES,
@@ -241,3 +242,9 @@ def test_owner_choices_offer_every_eligible_owner() -> None:
         for option in group:
             _, errors = check_idea(idea_form(owner=option.value), DIRECTORY, submitting=True)
             assert errors == {}, option
+
+
+def test_problems_come_in_the_order_the_form_shows_its_fields() -> None:
+    _, errors = check_idea({}, Directory.shipped(), submitting=True)
+    assert list(errors) == [name for name in FORM_ORDER if name in errors]
+    assert list(errors)[:2] == ["title", "owner"]

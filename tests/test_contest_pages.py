@@ -57,12 +57,25 @@ async def organiser(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 async def _with_edition(http: httpx.AsyncClient) -> httpx.AsyncClient:
     page = (await http.get("/admin/contest/new")).text
     now = datetime.now(OSLO)
-    moments = {name: (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M") for name, days in
-               (("submission_deadline", 1), ("nomination_deadline", 2), ("jury_deadline", 3),
-                ("finale_at", 4))}  # fmt: skip
-    made = await http.post("/admin/contest/new", data={"csrf": csrf_of(page), "year": str(YEAR),
-                                                       "title": "Test", "finalists": "5",
-                                                       **moments})  # fmt: skip
+    moments = {
+        name: (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+        for name, days in (
+            ("submission_deadline", 1),
+            ("nomination_deadline", 2),
+            ("jury_deadline", 3),
+            ("finale_at", 4),
+        )
+    }
+    made = await http.post(
+        "/admin/contest/new",
+        data={
+            "csrf": csrf_of(page),
+            "year": str(YEAR),
+            "title": "Test",
+            "finalists": "5",
+            **moments,
+        },
+    )
     assert made.status_code == 303, made.text
     return http
 
@@ -106,10 +119,15 @@ async def test_without_login_the_contest_asks_for_it(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize(
     "path",
-    [f"/admin/contest/{YEAR}/edit", "/admin/people", f"/admin/contest/{YEAR}/criteria",
-     "/admin/organisations", f"/admin/contest/{YEAR}/finalists/select",
-     f"/admin/contest/{YEAR}/ideas/1/reroute"],
-)  # fmt: skip
+    [
+        f"/admin/contest/{YEAR}/edit",
+        "/admin/people",
+        f"/admin/contest/{YEAR}/criteria",
+        "/admin/organisations",
+        f"/admin/contest/{YEAR}/finalists/select",
+        f"/admin/contest/{YEAR}/ideas/1/reroute",
+    ],
+)
 async def test_every_contest_form_needs_its_csrf_token(
     organiser: httpx.AsyncClient, path: str
 ) -> None:
@@ -129,16 +147,31 @@ async def test_deadlines_out_of_order_are_refused_with_the_field(
     organiser: httpx.AsyncClient,
 ) -> None:
     page = (await organiser.get(f"/admin/contest/{YEAR}/edit")).text
-    answer = await organiser.post(f"/admin/contest/{YEAR}/edit", data={
-        "csrf": csrf_of(page), "version": "1", "title": "Test", "finalists": "5",
-        "submission_deadline": "2032-03-26T23:59", "nomination_deadline": "2032-03-01T12:00",
-        "jury_deadline": "2032-04-10T12:00", "finale_at": "2032-04-28T09:00",
-    })  # fmt: skip
+    answer = await organiser.post(
+        f"/admin/contest/{YEAR}/edit",
+        data={
+            "csrf": csrf_of(page),
+            "version": "1",
+            "title": "Test",
+            "finalists": "5",
+            "submission_deadline": "2032-03-26T23:59",
+            "nomination_deadline": "2032-03-01T12:00",
+            "jury_deadline": "2032-04-10T12:00",
+            "finale_at": "2032-04-28T09:00",
+        },
+    )
     assert answer.status_code == 400
     assert 'href="#f-nomination_deadline"' in answer.text
-    good = {"csrf": csrf_of(page), "version": "1", "title": "Test", "finalists": "5",
-            "submission_deadline": "2032-03-26T23:59", "nomination_deadline": "2032-04-01T12:00",
-            "jury_deadline": "2032-04-10T12:00", "finale_at": "2032-04-28T09:00"}  # fmt: skip
+    good = {
+        "csrf": csrf_of(page),
+        "version": "1",
+        "title": "Test",
+        "finalists": "5",
+        "submission_deadline": "2032-03-26T23:59",
+        "nomination_deadline": "2032-04-01T12:00",
+        "jury_deadline": "2032-04-10T12:00",
+        "finale_at": "2032-04-28T09:00",
+    }
     assert (await organiser.post(f"/admin/contest/{YEAR}/edit", data=good)).status_code == 303
     stale = await organiser.post(f"/admin/contest/{YEAR}/edit", data=good)  # version 1 again
     assert stale.status_code == 409 and 'role="alert"' in stale.text
@@ -150,17 +183,36 @@ async def test_organisers_edit_the_criteria_until_the_jury_starts(
     path = f"/admin/contest/{YEAR}/criteria"
     page = (await organiser.get(path)).text
     assert page.count('name="id_') >= 7
-    bad = await organiser.post(path, data={"csrf": csrf_of(page), "version": "1", "id_1": "a",
-                                           "text_1": "A", "weight_1": "1", "scale_min_1": "5",
-                                           "scale_max_1": "1"})  # fmt: skip
+    bad = await organiser.post(
+        path,
+        data={
+            "csrf": csrf_of(page),
+            "version": "1",
+            "id_1": "a",
+            "text_1": "A",
+            "weight_1": "1",
+            "scale_min_1": "5",
+            "scale_max_1": "1",
+        },
+    )
     assert bad.status_code == 400 and "Rad 1" in bad.text
-    good = await organiser.post(path, data={
-        "csrf": csrf_of(page), "version": "1",
-        "id_1": "need", "text_1": "Behov", "weight_1": "2,5", "scale_min_1": "0",
-        "scale_max_1": "10",
-        "id_2": "reuse", "text_2": "Gjenbruk", "weight_2": "1", "scale_min_2": "1",
-        "scale_max_2": "5",
-    })  # fmt: skip
+    good = await organiser.post(
+        path,
+        data={
+            "csrf": csrf_of(page),
+            "version": "1",
+            "id_1": "need",
+            "text_1": "Behov",
+            "weight_1": "2,5",
+            "scale_min_1": "0",
+            "scale_max_1": "10",
+            "id_2": "reuse",
+            "text_2": "Gjenbruk",
+            "weight_2": "1",
+            "scale_min_2": "1",
+            "scale_max_2": "5",
+        },
+    )
     assert good.status_code == 303
     saved = (await organiser.get(path)).text
     assert 'value="2.5"' in saved and 'value="Gjenbruk"' in saved
@@ -173,18 +225,30 @@ async def test_a_directory_import_routes_new_ideas_and_bad_lines_are_named(
     page = (await organiser.get("/admin/organisations")).text
     assert "356" in page
     bad = "municipality_number,name\n1103,Stavanger\n"
-    answer = await organiser.post("/admin/organisations", data={"csrf": csrf_of(page)},
-                                  files={"municipalities": ("k.csv", bad, "text/csv")})  # fmt: skip
-    assert answer.status_code == 400 and "county_number" in answer.text
-    networks = ("network_id,name,kind,county_numbers\n"
-                "vest,Digi Vest,regional,11;46\nkollegiet,Kollegiet,college,\n")  # fmt: skip
     answer = await organiser.post(
-        "/admin/organisations", data={"csrf": csrf_of(page)},
-        files={"networks": ("n.csv", networks, "text/csv"),
-               "municipalities": ("k.csv", "municipality_number,name,all_official_names,"
-                                  "county_number,county_name,network_id,sami_administrative_area"
-                                  "\n1103,Stavanger,,11,Rogaland,vest,no\n", "text/csv")},
-    )  # fmt: skip
+        "/admin/organisations",
+        data={"csrf": csrf_of(page)},
+        files={"municipalities": ("k.csv", bad, "text/csv")},
+    )
+    assert answer.status_code == 400 and "county_number" in answer.text
+    networks = (
+        "network_id,name,kind,county_numbers\n"
+        "vest,Digi Vest,regional,11;46\nkollegiet,Kollegiet,college,\n"
+    )
+    answer = await organiser.post(
+        "/admin/organisations",
+        data={"csrf": csrf_of(page)},
+        files={
+            "networks": ("n.csv", networks, "text/csv"),
+            "municipalities": (
+                "k.csv",
+                "municipality_number,name,all_official_names,"
+                "county_number,county_name,network_id,sami_administrative_area"
+                "\n1103,Stavanger,,11,Rogaland,vest,no\n",
+                "text/csv",
+            ),
+        },
+    )
     assert answer.status_code == 200 and "Digi Vest" in answer.text, answer.text
     contest = services_of(app).contest
     directory = await contest.directory()
@@ -216,13 +280,16 @@ async def test_an_invitation_is_mailed_when_smtp_is_set_and_works_once(
     make_settings: Callable[..., Settings], inbox: tuple[Inbox, int]
 ) -> None:
     handler, port = inbox
-    app = create_app(make_settings(LIVE_SMTP_URL=f"smtp://127.0.0.1:{port}",
-                                   LIVE_MAIL_FROM="ide@ks.no"))  # fmt: skip
+    app = create_app(
+        make_settings(LIVE_SMTP_URL=f"smtp://127.0.0.1:{port}", LIVE_MAIL_FROM="ide@ks.no")
+    )
     async with app.router.lifespan_context(app):
         async with login(app, Role.ORGANISER) as org:
             page = (await org.get("/admin/people")).text
-            answer = await org.post("/admin/people", data={
-                "csrf": csrf_of(page), "email": "ny@kommune.no", "role": "jury"})  # fmt: skip
+            answer = await org.post(
+                "/admin/people",
+                data={"csrf": csrf_of(page), "email": "ny@kommune.no", "role": "jury"},
+            )
             assert answer.status_code == 200 and 'id="invitation-link"' in answer.text
             for _ in range(50):
                 if handler.messages:
@@ -234,13 +301,17 @@ async def test_an_invitation_is_mailed_when_smtp_is_set_and_works_once(
             assert isinstance(body, bytes)
             link = re.search(r"http://testserver(/invitasjon/\S+)", body.decode())
             assert link, body
-            again = await org.post("/admin/people", data={
-                "csrf": csrf_of(page), "email": "ny@kommune.no", "role": "host"})  # fmt: skip
+            again = await org.post(
+                "/admin/people",
+                data={"csrf": csrf_of(page), "email": "ny@kommune.no", "role": "host"},
+            )
             assert again.status_code == 409  # invited already, with another role
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url=BASE_URL) as person:  # fmt: skip
-            short = await person.post(link.group(1), data={"password": "kort",
-                                                           "password_again": "kort"})  # fmt: skip
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE_URL
+        ) as person:
+            short = await person.post(
+                link.group(1), data={"password": "kort", "password_again": "kort"}
+            )
             assert short.status_code == 400
             ok = await person.post(
                 link.group(1),
@@ -253,8 +324,7 @@ async def test_an_invitation_is_mailed_when_smtp_is_set_and_works_once(
 
 async def test_a_forged_or_expired_invitation_is_refused(app: Starlette) -> None:
     links = services_of(app).contest.links
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url=BASE_URL) as http:  # fmt: skip
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
         assert (await http.get("/invitasjon/forged")).status_code == 404
         unknown = links.invitation("no-such-invitation")
         assert (await http.get(f"/invitasjon/{unknown}")).status_code == 404

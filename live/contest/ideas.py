@@ -45,6 +45,14 @@ CHOICE_FIELDS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("criticality_level", LEVELS, True),
     ("novelty", NOVELTY, True),
 )
+# The fields in the order the form shows them, so that the error summary reads the same way.
+FORM_ORDER = (
+    "title", "owner", "company_name", "partners", "contact_name", "contact_email",
+    "contact_phone", "need", "roadmap_phase", "benefit_quantitative", "benefit_qualitative",
+    "goals", "goals_text", "life_events", "execution_risk_level", "execution_risk_text",
+    "benefit_risk_level", "benefit_risk_text", "criticality_level", "criticality_text",
+    "novelty",
+)  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -171,7 +179,7 @@ def check_idea(
                 errors["owner"] = FieldError(N_("Choose an idea owner from the list."), {})
     elif submitting:
         errors["owner"] = FieldError(N_("Choose an idea owner from the list."), {})
-    return answers, errors
+    return answers, {name: errors[name] for name in FORM_ORDER if name in errors}
 
 
 def owner_choices(directory: Directory) -> list[tuple[str, list[Option]]]:

@@ -1,10 +1,15 @@
 // The idea owner list: a search box that narrows ~380 options by name or number.
-// Without JS the plain <select> still works (type to jump).
+// Without JS the plain <select> still works (type to jump). The chosen owner is never
+// changed by searching; while none is chosen, the first match is picked (and replaced as
+// the search changes).
 (function () {
   "use strict";
   document.querySelectorAll("select[data-filterable]").forEach(function (select) {
     if (select.disabled) return;
-    var all = Array.prototype.map.call(select.querySelectorAll("option"), function (o) {
+    var blank = select.querySelector("option[value='']");
+    var all = Array.prototype.filter.call(select.querySelectorAll("option"), function (o) {
+      return o.value;
+    }).map(function (o) {
       return { option: o, group: o.parentNode, text: o.textContent.toLowerCase() };
     });
     var box = document.createElement("input");
@@ -15,18 +20,23 @@
     box.setAttribute("aria-controls", select.id);
     box.autocomplete = "off";
     select.parentNode.insertBefore(box, select);
+    var picked = false; // the current value was picked by the search, not by the person
+    select.addEventListener("change", function () { picked = false; });
     box.addEventListener("input", function () {
+      var chosen = picked ? "" : select.value;
       var query = box.value.trim().toLowerCase();
       var first = null;
       all.forEach(function (item) { item.option.remove(); });
       all.forEach(function (item) {
-        var keep = !item.option.value || item.option.selected || !query ||
-          item.text.indexOf(query) !== -1;
+        var keep = !query || item.option.value === chosen || item.text.indexOf(query) !== -1;
         if (!keep) return;
         item.group.appendChild(item.option);
-        if (item.option.value && !first) first = item.option;
+        if (!first) first = item.option;
       });
-      if (first && query && !select.value) select.value = first.value;
+      select.value = chosen;
+      picked = !chosen && !!query && !!first;
+      if (picked) select.value = first.value;
+      if (blank) blank.selected = !select.value;
     });
   });
 })();
