@@ -4,6 +4,7 @@ finalists, the finale poll created from them, the vote, and the locked winners."
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -97,6 +98,23 @@ async def set_deadlines(http: httpx.AsyncClient, **shift_days: float) -> None:
     assert answer.status_code == 303, answer.text
 
 
+async def create_edition(http: httpx.AsyncClient) -> None:
+    """The organiser's new edition: ideas for a day, then a day for each later stage."""
+    now = datetime.now(OSLO)
+    created = await post_form(
+        http,
+        "/admin/contest/new",
+        year=str(YEAR),
+        title="Idékonkurransen 2031",
+        finalists="5",
+        submission_deadline=local(now + timedelta(days=1)),
+        nomination_deadline=local(now + timedelta(days=2)),
+        jury_deadline=local(now + timedelta(days=3)),
+        finale_at=local(now + timedelta(days=4)),
+    )
+    assert created.status_code == 303 and created.headers["location"] == f"/admin/contest/{YEAR}"
+
+
 def idea_form(owner: str, title: str, **extra: Any) -> dict[str, Any]:
     return {
         "title": title,
@@ -165,21 +183,9 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
     app: Starlette, organiser_client: httpx.AsyncClient
 ) -> None:
     org = organiser_client
-    now = datetime.now(OSLO)
 
     # 1. The organiser sets up the edition; the public call opens.
-    created = await post_form(
-        org,
-        "/admin/contest/new",
-        year=str(YEAR),
-        title="Idékonkurransen 2031",
-        finalists="5",
-        submission_deadline=local(now + timedelta(days=1)),
-        nomination_deadline=local(now + timedelta(days=2)),
-        jury_deadline=local(now + timedelta(days=3)),
-        finale_at=local(now + timedelta(days=4)),
-    )
-    assert created.status_code == 303 and created.headers["location"] == f"/admin/contest/{YEAR}"
+    await create_edition(org)
     call = await new_client(app).get("/ideer")
     assert "Send inn en idé" in call.text and 'aria-current="step"' in call.text
 
@@ -367,3 +373,37 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
         await coordinator.aclose()
     await jury_a.aclose()
     await jury_b.aclose()
+
+
+async def test_concurrent_nomination_clicks_never_make_a_fourth(
+    app: Starlette, organiser_client: httpx.AsyncClient
+) -> None:
+    """Two coordinators of one network click "nominate" on six ideas at the same moment."""
+    org = organiser_client
+    await create_edition(org)
+    for number in range(6):
+        await submit_idea(app, idea_form(ROGALAND[number % 5], f"Idé {number}"))
+    await set_deadlines(org, submission_deadline=-0.01)
+    first = await accept_invitation(app, org, "en@rogaland.no", "coordinator", "digi-rogaland")
+    second = await accept_invitation(app, org, "to@rogaland.no", "coordinator", "digi-rogaland")
+    listing = (await first.get(f"/admin/contest/{YEAR}/ideas")).text
+    ideas = ids_in(listing, rf"/admin/contest/{YEAR}/ideas/(\d+)")
+    assert len(ideas) == 6
+    tokens = {first: csrf_of(listing), second: csrf_of((await second.get("/admin/contest")).text)}
+    clicks = [
+        coordinator.post(
+            f"/admin/contest/{YEAR}/ideas/{idea_id}/nominate",
+            data={"csrf": tokens[coordinator], "rationale": "Samtidig klikk"},
+        )
+        for idea_id in ideas
+        for coordinator in (first, second)
+    ]
+    answers = await asyncio.gather(*clicks)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [303] * 3 + [409] * 9
+    exported = (await org.get(f"/admin/contest/{YEAR}/export/nominations.csv")).text
+    assert exported.count("Samtidig klikk") == 3
+    audit = (await org.get("/admin/audit")).text
+    assert audit.count("nomination.add") == 3
+    for coordinator in (first, second):
+        await coordinator.aclose()
