@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,27 @@ async def open_poll(
     assert response.status_code == 200, response.text
     opened: dict[str, Any] = response.json()
     return opened
+
+
+def _login_data(html: str, email: str, password: str, extra: dict[str, str]) -> dict[str, str]:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the login page"
+    return {"email": email, "password": password, "csrf": found.group(1), **extra}
+
+
+async def log_in(
+    http: httpx.AsyncClient, email: str, password: str = "a long password", **extra: str
+) -> httpx.Response:
+    """Log in through the form as a browser does: the page (and its CSRF cookie) first."""
+    page = await http.get("/admin/login")
+    return await http.post("/admin/login", data=_login_data(page.text, email, password, extra))
+
+
+def log_in_sync(
+    http: httpx.Client, email: str, password: str = "a long password", **extra: str
+) -> httpx.Response:
+    page = http.get("/admin/login")
+    return http.post("/admin/login", data=_login_data(page.text, email, password, extra))
 
 
 def path_of(url: str) -> str:

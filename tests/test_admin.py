@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from live.store.models import Role
-from tests.conftest import BASE_URL, make_user
+from tests.conftest import BASE_URL, log_in, make_user
 
 pytestmark = pytest.mark.asyncio
 
@@ -29,9 +29,7 @@ async def logged_in(
     email = f"{role.value}@example.no"
     await make_user(app, email, role)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
-        answer = await http.post(
-            "/admin/login", data={"email": email, "password": "a long password", "next": "/admin"}
-        )
+        answer = await log_in(http, email, next="/admin")
         assert answer.status_code == 303 and answer.headers["location"] == "/admin"
         assert "httponly" in answer.headers["set-cookie"].lower()
         yield http
@@ -64,7 +62,7 @@ async def test_a_wrong_password_is_refused_clearly(
 ) -> None:
     await make_user(app, "org@example.no", Role.ORGANISER)
     for email, password in (("org@example.no", "wrong password"), ("who@example.no", "x")):
-        answer = await client.post("/admin/login", data={"email": email, "password": password})
+        answer = await log_in(client, email, password)
         assert answer.status_code == 401 and 'role="alert"' in answer.text
         assert "live_session" not in answer.headers.get("set-cookie", "")
 
@@ -181,3 +179,24 @@ async def test_finalists_can_come_from_an_uploaded_file(app: Starlette) -> None:
         assert created.status_code == 303
         page = await http.get(created.headers["location"])
         assert all(name in page.text for name in ("Alfa", "Bravo", "Charlie"))
+
+
+async def test_the_login_form_carries_its_own_csrf_token(app: Starlette) -> None:
+    await make_user(app, "org@example.no", Role.ORGANISER)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        blind = await http.post(
+            "/admin/login", data={"email": "org@example.no", "password": "a long password"}
+        )
+        assert blind.status_code == 403 and "live_session" not in blind.headers.get(
+            "set-cookie", ""
+        )
+        page = await http.get("/admin/login")
+        cookie = page.headers["set-cookie"].lower()
+        assert "samesite=strict" in cookie and "httponly" in cookie
+        forged = await http.post(
+            "/admin/login",
+            data={"email": "org@example.no", "password": "a long password", "csrf": "forged"},
+        )
+        assert forged.status_code == 403 and 'role="alert"' in forged.text
+        assert (await log_in(http, "org@example.no")).status_code == 303

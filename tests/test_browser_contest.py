@@ -27,6 +27,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.conftest import log_in_sync
 from tests.support.process import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -110,7 +111,7 @@ def year(server: ServerProcess) -> int:
     moments = [now + timedelta(days=days) for days in (30, 40, 50, 60)]
     names = ["submission_deadline", "nomination_deadline", "jury_deadline", "finale_at"]
     with httpx.Client(base_url=server.url, timeout=10) as admin:
-        login = admin.post("/admin/login", data={"email": ORGANISER, "password": PASSWORD})
+        login = log_in_sync(admin, ORGANISER, PASSWORD)
         assert login.status_code == 303, login.text
         form = admin.get("/admin/contest/new")
         assert form.status_code == 200, form.text

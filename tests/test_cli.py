@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import log_in_sync
 from tests.support.process import ServerProcess
 
 
@@ -49,13 +50,9 @@ def test_accounts_passwords_and_tokens(tmp_path: Path) -> None:
     server.start()
     try:
         with httpx.Client(base_url=server.url) as http:
-            old = http.post(
-                "/admin/login", data={"email": "org@example.no", "password": "first password"}
-            )
+            old = log_in_sync(http, "org@example.no", "first password")
             assert old.status_code == 401
-            new = http.post(
-                "/admin/login", data={"email": "org@example.no", "password": "second password"}
-            )
+            new = log_in_sync(http, "org@example.no", "second password")
             assert new.status_code == 303
         listed = httpx.get(f"{server.url}/api/polls", headers={"Authorization": f"Bearer {token}"})
         assert listed.status_code == 200

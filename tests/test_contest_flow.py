@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from live.config import Settings
 from live.contest.editions import OSLO
 from live.store.models import Role
-from tests.conftest import BASE_URL, api_headers, make_user
+from tests.conftest import BASE_URL, api_headers, log_in, make_user
 
 pytestmark = pytest.mark.asyncio
 
@@ -43,9 +43,7 @@ def new_client(app: Starlette) -> httpx.AsyncClient:
 async def organiser_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     await make_user(app, "arrangor@ks.no", Role.ORGANISER)
     async with new_client(app) as http:
-        answer = await http.post(
-            "/admin/login", data={"email": "arrangor@ks.no", "password": "a long password"}
-        )
+        answer = await log_in(http, "arrangor@ks.no")
         assert answer.status_code == 303
         yield http
 

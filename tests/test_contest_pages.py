@@ -22,7 +22,7 @@ from live.config import Settings
 from live.contest.editions import OSLO
 from live.server import create_app
 from live.store.models import Role
-from tests.conftest import BASE_URL, make_user, services_of
+from tests.conftest import BASE_URL, log_in, make_user, services_of
 from tests.support.redis_server import free_port
 
 pytestmark = pytest.mark.asyncio
@@ -41,9 +41,7 @@ async def login(app: Starlette, role: Role) -> AsyncIterator[httpx.AsyncClient]:
     email = f"{role.value}@ks.no"
     await make_user(app, email, role)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
-        answer = await http.post(
-            "/admin/login", data={"email": email, "password": "a long password"}
-        )
+        answer = await log_in(http, email)
         assert answer.status_code == 303
         yield http
 

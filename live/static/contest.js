@@ -17,6 +17,7 @@
     box.className = "owner-filter";
     box.id = select.id + "-filter";
     box.setAttribute("aria-label", select.getAttribute("data-filter-label") || "Søk");
+    box.placeholder = box.getAttribute("aria-label");
     box.setAttribute("aria-controls", select.id);
     box.autocomplete = "off";
     select.parentNode.insertBefore(box, select);

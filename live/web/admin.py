@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -10,11 +11,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import i18n, polls
-from live.errors import N_, BadRequest, LiveError, Unauthorized
+from live.errors import N_, BadRequest, Forbidden, LiveError, Unauthorized
 from live.finalist_import import RowProblem, parse_finalists
 from live.store.models import Poll, PollDraft, PollStatus, Role, Session
-from live.tokens import digest
+from live.tokens import digest, new_secret
 from live.web.auth import (
+    FORM_EXPIRED,
     ORGANISERS,
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -25,6 +27,7 @@ from live.web.auth import (
 )
 from live.web.services import services
 
+LOGIN_CSRF_COOKIE = "live_login_csrf"
 FORM_LIMITS = {"max_fields": 100, "max_files": 1, "max_part_size": 16384}
 
 
@@ -34,25 +37,39 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-async def login_page(request: Request) -> Response:
-    return services(request).templates.render(
+def _login_form(request: Request, email: str, target: str, error: LiveError | None) -> Response:
+    """The login page with a fresh CSRF token, kept in a cookie only this form reads back
+    (double submit: there is no session yet to keep it in)."""
+    token = new_secret()
+    response = services(request).templates.render(
         request, "admin/login.html",
-        {"error": None, "email": "", "next": _safe_next(request.query_params.get("next"))},
+        {"error": i18n.gettext(error.message) if error else None, "email": email[:200],
+         "next": target, "csrf": token},
+        status_code=error.status if error else 200,
     )  # fmt: skip
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+        secure=services(request).is_https(request), path="/admin/login",
+    )  # fmt: skip
+    return response
+
+
+async def login_page(request: Request) -> Response:
+    return _login_form(request, "", _safe_next(request.query_params.get("next")), None)
 
 
 async def login(request: Request) -> Response:
     form = await request.form(**FORM_LIMITS)
     email, target = str(form.get("email", "")), _safe_next(str(form.get("next", "")))
+    sent, kept = str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not kept or not hmac.compare_digest(sent, kept):
+        return _login_form(request, email, target, Forbidden(FORM_EXPIRED))
     try:
         secret = await log_in(services(request).store, email, str(form.get("password", "")))
     except Unauthorized as error:
-        return services(request).templates.render(
-            request, "admin/login.html",
-            {"error": i18n.gettext(error.message), "email": email[:200], "next": target},
-            status_code=401,
-        )  # fmt: skip
+        return _login_form(request, email, target, error)
     response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
     response.set_cookie(
         SESSION_COOKIE, secret, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
         secure=services(request).is_https(request), path="/",

@@ -90,10 +90,13 @@ async def require_session(request: Request, roles: Collection[Role] = EVERYONE) 
     return session
 
 
+FORM_EXPIRED = N_("The form has expired. Reload the page and try again.")
+
+
 def check_csrf(session: Session, form: FormData) -> None:
     sent = form.get("csrf")
     if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf):
-        raise Forbidden(N_("The form has expired. Reload the page and try again."))
+        raise Forbidden(FORM_EXPIRED)
 
 
 async def require_api_user(request: Request, roles: Collection[Role] = EVERYONE) -> User:
