@@ -15,33 +15,18 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
-    ConsoleMessage,
-    Error,
     Page,
-    Playwright,
     Response,
     WebSocket,
     expect,
-    sync_playwright,
 )
 
+from tests.support.browser import PHONE, WAIT_MS, watch_errors
 from tests.support.process import ServerProcess, api
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 360, "height": 740}
 FULL_HD = {"width": 1920, "height": 1080}
-WAIT_MS = 5_000
 RECORDED_NB = "Stemmen din er registrert"
 PAGE_WEIGHT_LIMIT = 30 * 1024
 
@@ -59,27 +44,6 @@ FINALISTS = [
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def playwright_instance() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    launched = playwright_instance.chromium.launch(
-        executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-    )
-    yield launched
-    launched.close()
-
-
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
 
 
 @pytest.fixture
@@ -156,28 +120,6 @@ def vote_http(poll: dict[str, Any], *choices: int) -> None:
 
 def bar_count(page: Page, poll: dict[str, Any], index: int) -> Any:
     return page.locator(f'.bar[data-finalist="{finalist_id(poll, index)}"] .bar-count')
-
-
-CSP_LISTENER_JS = """document.addEventListener("securitypolicyviolation", (event) => {
-    console.error("CSP violation: " + event.violatedDirective + " blocked " + event.blockedURI);
-});"""
-
-
-def watch_errors(page: Page) -> list[str]:
-    """Console errors (CSP violations land there too) and uncaught page errors."""
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(f"console: {message.text} @ {message.location['url']}")
-
-    def on_page_error(error: Error) -> None:
-        problems.append(f"pageerror: {error}")
-
-    page.add_init_script(CSP_LISTENER_JS)
-    page.on("console", on_console)
-    page.on("pageerror", on_page_error)
-    return problems
 
 
 def open_ballot_and_stage(

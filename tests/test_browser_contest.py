@@ -18,32 +18,16 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
-    ConsoleMessage,
-    Error,
     Page,
-    Playwright,
-    ViewportSize,
     expect,
-    sync_playwright,
 )
 
 from tests.conftest import log_in_sync
+from tests.support.browser import PHONE, WAIT_MS, watch_errors
 from tests.support.process import ServerProcess
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE: ViewportSize = {"width": 360, "height": 740}
-WAIT_MS = 5_000
 OSLO = ZoneInfo("Europe/Oslo")
 ORGANISER = "arrangor@example.no"
 PASSWORD = "a long password"
@@ -72,27 +56,6 @@ STAVANGER = "m:1103"
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def playwright_instance() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    launched = playwright_instance.chromium.launch(
-        executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-    )
-    yield launched
-    launched.close()
-
-
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
 
 
 @pytest.fixture
@@ -135,35 +98,6 @@ def year(server: ServerProcess) -> int:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-CSP_LISTENER_JS = """document.addEventListener("securitypolicyviolation", (event) => {
-    console.error("CSP violation: " + event.violatedDirective + " blocked " + event.blockedURI);
-});"""
-
-# An HTTP 400 answer to the form's own post is how the server shows the form's problems;
-# Chromium logs every 4xx document as "Failed to load resource", which is no fault of the page.
-EXPECTED_400 = "the server responded with a status of 400"
-
-
-def watch_errors(page: Page, form_url: str | None = None) -> list[str]:
-    """Console errors (CSP violations land there too) and uncaught page errors."""
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        if EXPECTED_400 in message.text and message.location["url"] == form_url:
-            return
-        problems.append(f"console: {message.text} @ {message.location['url']}")
-
-    def on_page_error(error: Error) -> None:
-        problems.append(f"pageerror: {error}")
-
-    page.add_init_script(CSP_LISTENER_JS)
-    page.on("console", on_console)
-    page.on("pageerror", on_page_error)
-    return problems
 
 
 UNLABELLED_JS = """() => Array.from(document.querySelectorAll("input, select, textarea"))
