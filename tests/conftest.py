@@ -19,7 +19,12 @@ from live.tokens import digest, new_secret
 from live.web.auth import hash_password
 from live.web.services import Services
 
-pytest_plugins = ["tests.support.redis_server", "tests.support.process", "tests.support.browser"]
+pytest_plugins = [
+    "tests.support.redis_server",
+    "tests.support.stores",
+    "tests.support.process",
+    "tests.support.browser",
+]
 
 BASE_URL = "http://testserver"
 

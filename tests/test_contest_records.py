@@ -4,9 +4,7 @@ nominations (the limit of three under concurrency), jury sheets, finalists, the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,7 @@ from live.contest.organisations import COLLEGE_ID, Directory
 from live.contest.records import RULES, Contest, Idea
 from live.contest.selection import Selection
 from live.errors import BadRequest, Conflict, Forbidden, NotFound
-from live.store import Store, make_store
+from live.store import Store
 from live.store.base import StaleRecord
 from live.store.models import PollStatus, Record, Role, User
 from live.tally import Method
@@ -28,7 +26,6 @@ from tests.support.contest import idea_form
 
 pytestmark = pytest.mark.asyncio
 
-BACKENDS = ["sqlite", "redis"]
 DIRECTORY = Directory.shipped()
 YEAR = 2022
 CRITERIA = (Criterion("need", "Behov", 2.0, 1, 5), Criterion("risk", "Risiko", 1.0, 0, 10))
@@ -57,24 +54,6 @@ class Clock:
             self.now = EDITION.submission_deadline - timedelta(days=1)
         else:
             self.now = EDITION.start_of(stage) + timedelta(minutes=1)
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'contest.sqlite3'}"
-    url: str = request.getfixturevalue("redis_url")
-    return url
-
-
-@pytest_asyncio.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    backend = make_store(store_url)
-    await backend.open()
-    try:
-        yield backend
-    finally:
-        await backend.close()
 
 
 @pytest.fixture

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from live.errors import Conflict, NotFound
 from live.store import Store, make_store
@@ -26,26 +23,6 @@ from live.tally import Method
 from live.tokens import VoterToken
 
 pytestmark = pytest.mark.asyncio
-
-BACKENDS = ["sqlite", "redis"]
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'contract.sqlite3'}"
-    url: str = request.getfixturevalue("redis_url")
-    return url
-
-
-@pytest_asyncio.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    backend = make_store(store_url)
-    await backend.open()
-    try:
-        yield backend
-    finally:
-        await backend.close()
 
 
 def draft(method: Method = Method.SINGLE, names: tuple[str, ...] = ("A", "B", "C")) -> PollDraft:
