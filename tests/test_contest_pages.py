@@ -326,3 +326,26 @@ async def test_a_forged_or_expired_invitation_is_refused(app: Starlette) -> None
         assert (await http.get("/invitasjon/forged")).status_code == 404
         unknown = links.invitation("no-such-invitation")
         assert (await http.get(f"/invitasjon/{unknown}")).status_code == 404
+
+
+async def test_a_second_invitation_cannot_reset_a_password_once_one_was_used(
+    app: Starlette,
+) -> None:
+    async with login(app, Role.ORGANISER) as org:
+        links = []
+        for _ in range(2):
+            page = (await org.get("/admin/people")).text
+            answer = await org.post(
+                "/admin/people", data={"csrf": csrf_of(page), "email": "to@ks.no", "role": "jury"}
+            )
+            found = re.search(
+                r'id="invitation-link"[^>]*value="http://testserver([^"]+)"', answer.text
+            )
+            assert found, answer.text
+            links.append(found.group(1))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as person:
+        passwords = {"password": "et langt passord", "password_again": "et langt passord"}
+        assert (await person.post(links[0], data=passwords)).status_code == 303
+        assert (await person.get(links[1])).status_code == 410
+        assert (await person.post(links[1], data=passwords)).status_code == 410

@@ -10,12 +10,25 @@ from starlette.routing import Route
 from live import i18n
 from live.contest import exports
 from live.errors import N_, BadRequest, LiveError, NotFound
+from live.store import Store
+from live.store.models import AuditEntry
 from live.web.admin import render_admin
 from live.web.auth import ORGANISERS, check_csrf, require_session
 from live.web.services import services
 
 AUDIT_PAGE = 200
+_READ_PAGE = 5_000
 _UPLOAD_LIMITS = {"max_fields": 10, "max_files": 2, "max_part_size": 1024 * 1024}
+
+
+async def _whole_audit_log(store: Store) -> list[AuditEntry]:
+    """Every entry, oldest first, read a page at a time."""
+    entries: list[AuditEntry] = []
+    while True:
+        page = await store.list_audit(after_id=entries[-1].id if entries else 0, limit=_READ_PAGE)
+        entries.extend(page)
+        if len(page) < _READ_PAGE:
+            return entries
 
 
 def _csv(text: str, filename: str) -> Response:
@@ -27,7 +40,7 @@ def _csv(text: str, filename: str) -> Response:
 async def audit_log(request: Request) -> Response:
     """The latest changes first, a page at a time."""
     session = await require_session(request, ORGANISERS)
-    entries = await services(request).store.list_audit()
+    entries = await _whole_audit_log(services(request).store)
     before = request.query_params.get("before", "")
     if before.isdigit():
         entries = [e for e in entries if e.id < int(before)]
@@ -38,7 +51,8 @@ async def audit_log(request: Request) -> Response:
 
 async def audit_export(request: Request) -> Response:
     await require_session(request, ORGANISERS)
-    return _csv(exports.audit_csv(await services(request).store.list_audit()), "audit-log.csv")
+    entries = await _whole_audit_log(services(request).store)
+    return _csv(exports.audit_csv(entries), "audit-log.csv")
 
 
 async def export(request: Request) -> Response:

@@ -104,7 +104,10 @@ async def accept_invitation(request: Request) -> Response:
     record = await store.get_record("invitation", invitation_id)
     if record is None:
         raise NotFound(N_("This invitation link is not valid. Check that it is complete."))
-    if record.data["used_at"]:
+    invited = await store.get_user(record.data["email"])
+    if record.data["used_at"] or invited.password_hash is not None:
+        # Used, or the account has its password from another invitation: a link that
+        # leaked later must not reset it.
         raise Gone(N_("This invitation has been used already. Log in, or ask for a new one."))
     error = None
     if request.method == "POST":
