@@ -26,7 +26,7 @@
       var score = row ? row.score : 0;
       bar.querySelector(".bar-fill").style.width = (max ? (100 * score / max) : 0) + "%";
       bar.querySelector(".bar-count").textContent = String(score);
-      bar.querySelector(".bar-count").setAttribute("aria-label", score + " " + unit(message, score));
+      bar.querySelector(".bar-unit").textContent = unit(message, score);
       bar.classList.toggle("leader", !!row && max > 0 && row.place === 1);
     });
   }
