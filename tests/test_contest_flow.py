@@ -277,10 +277,9 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
     await set_deadlines(org, submission_deadline=-0.02, nomination_deadline=-0.01)
     listing = (await jury_a.get(f"/admin/contest/{YEAR}/jury")).text
     assert sorted(ids_in(listing, rf"/admin/contest/{YEAR}/jury/(\d+)")) == sorted(nominated)
-    criteria = re.findall(
-        r'name="(score_[a-z-]+)"',
-        (await jury_a.get(f"/admin/contest/{YEAR}/jury/{county_id}")).text,
-    )
+    sheet_page = (await jury_a.get(f"/admin/contest/{YEAR}/jury/{county_id}")).text
+    assert "2. Flere oppgaver løses digitalt" in sheet_page  # the goal, not its number
+    criteria = re.findall(r'name="(score_[a-z-]+)"', sheet_page)
     assert len(criteria) == 7
     bad = await post_form(
         jury_a, f"/admin/contest/{YEAR}/jury/{county_id}", **dict.fromkeys(criteria, "9")

@@ -8,6 +8,7 @@ from live.contest.ideas import (
     FORM_ORDER,
     GOALS,
     LIFE_EVENTS,
+    OPTION_MSGIDS,
     ROADMAP_PHASES,
     check_idea,
     owner_choices,
@@ -248,3 +249,9 @@ def test_problems_come_in_the_order_the_form_shows_its_fields() -> None:
     _, errors = check_idea({}, Directory.shipped(), submitting=True)
     assert list(errors) == [name for name in FORM_ORDER if name in errors]
     assert list(errors)[:2] == ["title", "owner"]
+
+
+def test_every_shipped_option_has_a_catalogue_entry() -> None:
+    for kind, options in (("goal", GOALS), ("life_event", LIFE_EVENTS), ("phase", ROADMAP_PHASES)):
+        for option in options:
+            assert f"{kind}:{option.value}" in OPTION_MSGIDS, (kind, option)

@@ -349,3 +349,14 @@ async def test_a_second_invitation_cannot_reset_a_password_once_one_was_used(
         assert (await person.post(links[0], data=passwords)).status_code == 303
         assert (await person.get(links[1])).status_code == 410
         assert (await person.post(links[1], data=passwords)).status_code == 410
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("nb", "Få barn"), ("nn", "Alvorleg sjukt barn"), ("en", "Starting and running a business")],
+)
+async def test_the_call_s_options_are_in_the_reader_s_language(
+    organiser: httpx.AsyncClient, language: str, text: str
+) -> None:
+    page = await organiser.get(f"/ideer/{YEAR}/ny?lang={language}")
+    assert page.status_code == 200 and text in page.text

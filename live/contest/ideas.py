@@ -78,6 +78,42 @@ GOALS = _options("strategy-goals.csv", "goal_number")
 LIFE_EVENTS = _options("life-events.csv", "life_event")
 ROADMAP_PHASES = _options("service-innovation-roadmap.csv", "phase")
 
+# The shipped texts are bokmål. These msgids let the catalogues show them in nynorsk and
+# English too (the bokmål catalogue holds the shipped text); `tests/test_contest_ideas.py`
+# checks that every shipped option has one, so a new CSV row cannot go untranslated.
+OPTION_MSGIDS: dict[str, str] = {
+    "goal:1": N_("The public sector is digitalised in an open, inclusive and trustworthy way."),
+    "goal:2": N_("More tasks are solved digitally, and as seamless services."),
+    "goal:3": N_("All residents, businesses and voluntary organisations that are able to "
+                 "communicate digitally with the public sector."),
+    "goal:4": N_("The public sector uses the potential in sharing and using data to make "
+                 "user-friendly services and to help create value for business."),
+    "goal:5": N_("Municipal and state bodies build their services on a common digital "
+                 "ecosystem for cooperation."),
+    "goal:6": N_("Municipal and state bodies realise the benefits of digitalisation "
+                 "systematically."),
+    "life_event:have-a-child": N_("Having a child"),
+    "life_event:seriously-ill-child": N_("A seriously ill child"),
+    "life_event:lose-and-find-a-job": N_("Losing and finding a job"),
+    "life_event:new-in-norway": N_("New in Norway"),
+    "life_event:death-and-inheritance": N_("Death and inheritance"),
+    "life_event:start-and-run-a-business": N_("Starting and running a business"),
+    "life_event:start-and-run-a-voluntary-organisation": N_(
+        "Starting and running a voluntary organisation"
+    ),
+    "phase:1": N_("Anchoring"),
+    "phase:2": N_("Insight"),
+    "phase:3": N_("Service development"),
+    "phase:4": N_("Piloting"),
+    "phase:5": N_("Into operation"),
+    "phase:6": N_("New practice"),
+}  # fmt: skip
+
+
+def option_msgid(kind: str, option: Option) -> str:
+    """The catalogue msgid for a shipped option (`kind`: goal, life_event, phase)."""
+    return OPTION_MSGIDS.get(f"{kind}:{option.value}", option.text)
+
 
 @dataclass(frozen=True)
 class FieldError:

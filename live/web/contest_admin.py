@@ -22,6 +22,7 @@ from live.contest.editions import (
     format_local,
     input_value,
 )
+from live.contest.ideas import OPTION_MSGIDS
 from live.contest.jury import default_criteria
 from live.contest.nominations import places_left
 from live.contest.records import Idea
@@ -39,7 +40,13 @@ def render_contest(
 ) -> Response:
     """An admin page of the contest, with the helpers every contest template uses."""
     return render_admin(request, name, session, status_code=status_code,
-                        format_local=format_local, **context)  # fmt: skip
+                        format_local=format_local, option_label=_option_label,
+                        **context)  # fmt: skip
+
+
+def _option_label(kind: str, value: str) -> str:
+    """A goal, life event or roadmap phase as the person reads it."""
+    return i18n.gettext(OPTION_MSGIDS.get(f"{kind}:{value}", value))
 
 
 def error_text(error: LiveError) -> str:

@@ -32,6 +32,10 @@ def _answers(form: FormData) -> dict[str, str | list[str]]:
     return values
 
 
+def _translated(kind: str, options: tuple[ideas.Option, ...]) -> list[tuple[str, str]]:
+    return [(o.value, i18n.gettext(ideas.option_msgid(kind, o))) for o in options]
+
+
 async def _open_edition(request: Request) -> Edition | None:
     """The edition taking ideas now, else the newest."""
     contest = services(request).contest
@@ -61,9 +65,9 @@ async def _form_page(
         "editable": stage is Stage.SUBMISSION, "notice": notice,
         "deadline": format_local(edition.submission_deadline),
         "owners": ideas.owner_choices(await contest.directory()),
-        "goals": [(o.value, o.text) for o in ideas.GOALS],
-        "life_events": [(o.value, o.text) for o in ideas.LIFE_EVENTS],
-        "phases": ideas.ROADMAP_PHASES,
+        "goals": _translated("goal", ideas.GOALS),
+        "life_events": _translated("life_event", ideas.LIFE_EVENTS),
+        "phases": _translated("phase", ideas.ROADMAP_PHASES),
         "link": services(request).absolute(request, f"/ideer/lenke/{contest.link_for(idea)}")
         if idea else None,
     }, status_code=status_code)  # fmt: skip
