@@ -229,3 +229,14 @@ async def test_every_api_route_is_in_the_openapi_document(
                 if method != "HEAD":
                     served.add((path, method.lower()))
     assert served == documented
+
+
+@pytest.mark.parametrize("role", [Role.JURY, Role.COORDINATOR])
+async def test_contest_roles_have_no_say_over_polls(
+    app: Starlette, client: httpx.AsyncClient, organiser: dict[str, str], role: Role
+) -> None:
+    poll = await create_poll(client, organiser)
+    headers = await api_headers(app, f"{role.value}@example.no", role)
+    assert (await client.get("/api/polls", headers=headers)).status_code == 403
+    opened = await client.post(f"/api/polls/{poll['id']}/open", headers=headers)
+    assert opened.status_code == 403 and opened.json()["error"]["code"] == "forbidden"
