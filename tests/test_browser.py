@@ -47,13 +47,6 @@ FINALISTS = [
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    yield context
-    context.close()
-
-
-@pytest.fixture
 def phone_nojs(browser: Browser) -> Iterator[BrowserContext]:
     context = browser.new_context(
         viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False

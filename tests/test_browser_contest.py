@@ -8,7 +8,6 @@ complete submission and the private link. Screenshots land in `test-artifacts/`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from playwright.sync_api import (
-    Browser,
     BrowserContext,
     Page,
     expect,
@@ -24,6 +22,7 @@ from playwright.sync_api import (
 
 from tests.conftest import log_in_sync
 from tests.support.browser import PHONE, WAIT_MS, watch_errors
+from tests.support.contest import idea_form
 from tests.support.process import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -34,35 +33,29 @@ PASSWORD = "a long password"
 
 # Every answer a submission needs, and which fields the server names when all are missing.
 TEXT_ANSWERS = {
-    "title": "Felles chatbot for byggesak",
-    "contact_name": "Kari Nordmann",
-    "contact_email": "kari.nordmann@stavanger.kommune.no",
-    "need": "Innbyggerne venter lenge på svar om byggesaker.",
-    "benefit_quantitative": "Halvparten færre telefoner til servicetorget.",
-    "benefit_qualitative": "Raskere og likere svar.",
-    "goals_text": "Sammenhengende tjenester.",
-    "execution_risk_text": "Kjent teknologi.",
-    "benefit_risk_text": "Krever gode svar i kunnskapsbasen.",
-    "criticality_text": "Lav: dagens kanaler finnes fortsatt.",
+    name: idea_form()[name]
+    for name in (
+        "title",
+        "contact_name",
+        "contact_email",
+        "need",
+        "benefit_quantitative",
+        "benefit_qualitative",
+        "goals_text",
+        "execution_risk_text",
+        "benefit_risk_text",
+        "criticality_text",
+    )
 }
 RADIO_ANSWERS = {
-    "execution_risk_level": "low",
-    "benefit_risk_level": "medium",
-    "criticality_level": "high",
-    "novelty": "scale_up",
+    name: idea_form()[name]
+    for name in ("execution_risk_level", "benefit_risk_level", "criticality_level", "novelty")
 }
 REQUIRED = [*TEXT_ANSWERS, "owner", "goals", *RADIO_ANSWERS]
 STAVANGER = "m:1103"
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    yield context
-    context.close()
 
 
 @pytest.fixture

@@ -56,6 +56,11 @@ FORM_ORDER = (
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def is_email(text: str) -> bool:
+    """A plausible e-mail address (the mail server has the last word)."""
+    return bool(_EMAIL.match(text))
+
+
 class IdeaStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -185,7 +190,7 @@ def check_idea(
         missing = not answers[name] and required and submitting
         if missing or (answers[name] and answers[name] not in allowed):
             errors[name] = FieldError(N_("Choose one of the options."), {})
-    if answers["contact_email"] and not _EMAIL.match(answers["contact_email"]):
+    if answers["contact_email"] and not is_email(answers["contact_email"]):
         errors["contact_email"] = FieldError(
             N_("Give an e-mail address such as name@kommune.no."), {}
         )

@@ -7,7 +7,6 @@ with compare-and-set so that two tabs cannot both use one link.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import i18n
+from live.contest.ideas import is_email
 from live.contest.records import change
 from live.errors import N_, BadRequest, Conflict, Gone, LiveError, NotFound
 from live.mail import send_invitation
@@ -34,8 +34,6 @@ from live.web.auth import (
     require_session,
 )
 from live.web.services import services
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 async def people(request: Request) -> Response:
@@ -65,7 +63,7 @@ async def _invite(request: Request, actor: str, values: dict[str, str]) -> tuple
     """Make (or renew) an invited account; the link to share, and whether it was mailed."""
     store, contest = services(request).store, services(request).contest
     email = values.get("email", "").strip()
-    if not _EMAIL.match(email) or len(email) > 200:
+    if not is_email(email) or len(email) > 200:
         raise BadRequest(N_("Give an e-mail address such as name@kommune.no."), "email")
     try:
         role = Role(values.get("role", ""))
