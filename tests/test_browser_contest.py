@@ -22,7 +22,7 @@ from playwright.sync_api import (
 
 from tests.conftest import log_in_sync
 from tests.support.browser import PHONE, WAIT_MS, watch_errors
-from tests.support.contest import idea_form
+from tests.support.contest import REQUIRED, REQUIRED_CHOICES, REQUIRED_TEXTS, idea_form
 from tests.support.process import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -32,26 +32,8 @@ ORGANISER = "arrangor@example.no"
 PASSWORD = "a long password"
 
 # Every answer a submission needs, and which fields the server names when all are missing.
-TEXT_ANSWERS = {
-    name: idea_form()[name]
-    for name in (
-        "title",
-        "contact_name",
-        "contact_email",
-        "need",
-        "benefit_quantitative",
-        "benefit_qualitative",
-        "goals_text",
-        "execution_risk_text",
-        "benefit_risk_text",
-        "criticality_text",
-    )
-}
-RADIO_ANSWERS = {
-    name: idea_form()[name]
-    for name in ("execution_risk_level", "benefit_risk_level", "criticality_level", "novelty")
-}
-REQUIRED = [*TEXT_ANSWERS, "owner", "goals", *RADIO_ANSWERS]
+TEXT_ANSWERS = {name: idea_form()[name] for name in REQUIRED_TEXTS}
+RADIO_ANSWERS = {name: idea_form()[name] for name in REQUIRED_CHOICES}
 STAVANGER = "m:1103"
 
 

@@ -109,7 +109,7 @@ class Contest:
         if record is None:
             return self._shipped
         if self._directory[0] != record.version:
-            self._directory = (record.version, _directory_from(record.data))
+            self._directory = (record.version, _directory_from(record.data, self._shipped))
         return self._directory[1]
 
     async def import_directory(
@@ -123,12 +123,12 @@ class Contest:
                 data["municipalities"] = municipalities
             if networks is not None:
                 data["networks"] = networks
-            _directory_from(data)  # refuse a file that does not parse
+            _directory_from(data, self._shipped)  # refuse a file that does not parse
             return data
 
         record = await change(self.store, "directory", "current", replace,
                               actor=actor, action="directory.import")  # fmt: skip
-        return _directory_from(record.data)
+        return _directory_from(record.data, self._shipped)
 
     # Editions ------------------------------------------------------------------
     async def editions(self) -> list[Edition]:
@@ -239,8 +239,8 @@ class Contest:
                                              actor=actor, action="idea.reroute"))  # fmt: skip
 
 
-def _directory_from(data: dict[str, Any]) -> Directory:
-    shipped = Directory.shipped()
+def _directory_from(data: dict[str, Any], shipped: Directory) -> Directory:
+    """The directory an import describes; a list it does not replace stays `shipped`."""
     try:
         municipalities = list(shipped.municipalities.values())
         networks = list(shipped.networks.values())

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+# What a submission must answer: the server names each of these when all are missing.
+REQUIRED_TEXTS = (
+    "title", "contact_name", "contact_email", "need", "benefit_quantitative",
+    "benefit_qualitative", "goals_text", "execution_risk_text", "benefit_risk_text",
+    "criticality_text",
+)  # fmt: skip
+REQUIRED_CHOICES = ("execution_risk_level", "benefit_risk_level", "criticality_level", "novelty")
+REQUIRED = (*REQUIRED_TEXTS, *REQUIRED_CHOICES, "goals", "owner")
+
 
 def idea_form(
     title: str = "Felles chatbot for byggesak", owner: str = "m:1103", **fields: str | list[str]
