@@ -20,8 +20,8 @@ from live.config import Settings, load_settings
 from live.contest.records import Contest
 from live.contest.selection import Selection
 from live.errors import LiveError
-from live.hub import Hub
-from live.poll_cache import PollCache
+from live.finale.hub import Hub
+from live.finale.poll_cache import PollCache
 from live.store import make_store
 from live.tokens import ContestLinks, VoterTokens
 from live.web import (

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from live import polls
 from live.contest.editions import Edition, Stage
 from live.contest.ideas import IdeaStatus
 from live.contest.jury import Criterion, IdeaResult, aggregate
 from live.contest.nominations import MAX_NOMINATIONS
 from live.contest.records import Contest, Idea, change
 from live.errors import N_, BadRequest, Conflict, Forbidden
+from live.finale import polls
 from live.store.models import Poll, Role, User
 from live.store.timestamps import now_iso
 from live.tally import Method

@@ -36,7 +36,7 @@ class FinalistDraft:
 
 @dataclass(frozen=True)
 class PollDraft:
-    """A poll as an organiser describes it; checked by `live.polls.check_draft`."""
+    """A poll as an organiser describes it; checked by `live.finale.polls.check_draft`."""
 
     title: str
     method: Method

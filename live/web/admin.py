@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live import i18n, polls
+from live import i18n
 from live.errors import N_, BadRequest, Forbidden, LiveError, Unauthorized
-from live.finalist_import import RowProblem, parse_finalists
+from live.finale import polls
+from live.finale.finalist_import import RowProblem, parse_finalists
 from live.store.models import Poll, PollDraft, PollStatus, Role, Session
 from live.tokens import digest, new_secret
 from live.web.auth import (

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from live import polls
 from live.errors import N_, BadRequest, Conflict
+from live.finale import polls
 from live.store.models import Poll, PollDraft, PollStatus
 from live.web.auth import ORGANISERS, STAGE_CREW, require_api_user
 from live.web.openapi import openapi_document

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from live import i18n
 from live.errors import N_, BadRequest, Conflict, LiveError
-from live.polls import parse_choices
+from live.finale.polls import parse_choices
 from live.store.codes import normalise_code
 from live.store.models import Ballot, Poll, PollStatus
 from live.tokens import VoterToken

@@ -9,8 +9,8 @@ from starlette.requests import HTTPConnection
 from live.config import Settings
 from live.contest.records import Contest
 from live.contest.selection import Selection
-from live.hub import Hub
-from live.poll_cache import PollCache
+from live.finale.hub import Hub
+from live.finale.poll_cache import PollCache
 from live.store import Store
 from live.tokens import VoterTokens
 from live.web.templating import Templates

@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live.errors import LiveError, NotFound
-from live.hub import Feed
+from live.finale.hub import Feed
 from live.store.codes import normalise_code
 from live.store.models import Role
 from live.web.auth import current_session

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from live.poll_cache import PollCache
+from live.finale.poll_cache import PollCache
 from live.store import Store, make_store
 from live.store.models import FinalistDraft, PollDraft, PollStatus
 from live.tally import Method

@@ -18,7 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from live.polls import stream_message
+from live.finale.polls import stream_message
 from live.store import Store
 
 log = logging.getLogger("live.hub")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from live.finalist_import import parse_finalists
+from live.finale.finalist_import import parse_finalists
 
 
 def messages(data: bytes, filename: str = "finalists.csv") -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from live.errors import N_
-from live.polls import MAX_FINALISTS, MIN_FINALISTS, NAME_MAX, OWNER_MAX, PITCH_MAX
+from live.finale.polls import MAX_FINALISTS, MIN_FINALISTS, NAME_MAX, OWNER_MAX, PITCH_MAX
 
 _HEADERS = {
     "name": "name", "navn": "name", "namn": "name",
