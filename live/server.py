@@ -20,6 +20,7 @@ from live.config import Settings, load_settings
 from live.contest.records import Contest
 from live.contest.selection import Selection
 from live.errors import LiveError
+from live.finale.countdown import Closer
 from live.finale.hub import Hub
 from live.finale.poll_cache import PollCache
 from live.store import make_store
@@ -28,6 +29,7 @@ from live.web import (
     admin,
     api,
     ballot,
+    console,
     contest_admin,
     contest_jury,
     contest_public,
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings=settings,
         store=store,
         hub=Hub(store, settings.update_interval),
+        closer=Closer(store),
         templates=Templates(),
         voter_tokens=VoterTokens(settings.secret_key.reveal()),
         polls=PollCache(store),
@@ -79,9 +82,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
         log.info("store open: %s", settings.store_url.split("@")[-1])
+        services.closer.start()
         try:
             yield
         finally:
+            await services.closer.close()
             await services.hub.close()
             await store.close()
 
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *ballot.routes,
             *stage.routes,
             *admin.routes,
+            *console.routes,
             *contest_public.routes,
             *contest_admin.routes,
             *contest_jury.routes,

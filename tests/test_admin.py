@@ -76,13 +76,24 @@ async def test_an_organiser_runs_a_finale_through_the_pages(app: Starlette) -> N
         detail_url = created.headers["location"]
         detail = await http.get(detail_url)
         assert "Finalen 2026" in detail.text and "Åpne avstemningen" in detail.text
-        for action in ("open", "hide", "show", "close"):
+        for action in ("open", "hide", "show"):
             answer = await http.post(f"{detail_url}/{action}", data={"csrf": csrf})
             assert answer.status_code == 303, (action, answer.text[:500])
+        # Closing takes a second step: without it, the answer is the confirmation page.
+        asked = await http.post(f"{detail_url}/close", data={"csrf": csrf})
+        assert asked.headers["location"].endswith("?confirm=close")
+        confirm_page = await http.get(asked.headers["location"])
+        assert 'name="asked_at"' in confirm_page.text
+        asked_at = int(re.search(r'name="asked_at" value="(\d+)"', confirm_page.text)[1])
+        closed_answer = await http.post(
+            f"{detail_url}/close",
+            data={"csrf": csrf, "confirm": "yes", "asked_at": str(asked_at - 1500)},
+        )
+        assert closed_answer.status_code == 303
         closed = await http.get(detail_url)
         assert "Låst resultat" in closed.text
         # No ballots: all three tie for first, so the reveal waits for a recorded rule.
-        blocked = await http.post(f"{detail_url}/reveal", data={"csrf": csrf})
+        blocked = await http.post(f"{detail_url}/reveal", data={"csrf": csrf, "place": "3"})
         assert blocked.status_code == 409 and 'role="alert"' in blocked.text
         ids = re.findall(r'name="order" value="(\d+)"', closed.text)[:3]
         lots = await http.post(
@@ -91,8 +102,8 @@ async def test_an_organiser_runs_a_finale_through_the_pages(app: Starlette) -> N
         assert lots.status_code == 303
         resolved = await http.get(detail_url)
         assert "startverdi" in resolved.text.lower() or "seed" in resolved.text.lower()
-        for _ in range(3):
-            answer = await http.post(f"{detail_url}/reveal", data={"csrf": csrf})
+        for place in ("3", "2", "1"):
+            answer = await http.post(f"{detail_url}/reveal", data={"csrf": csrf, "place": place})
             assert answer.status_code == 303
 
 

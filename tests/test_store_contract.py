@@ -189,12 +189,16 @@ async def test_hide_counts_and_reveal(store: Store) -> None:
     hidden = await store.set_hide_counts(poll.id, True)
     assert hidden.hide_counts
     with pytest.raises(Conflict):
-        await store.reveal_next(poll.id, 3)
+        await store.reveal_to(poll.id, 1, 3)
     await store.close_poll(poll.id)
-    assert (await store.reveal_next(poll.id, 2)).revealed == 1
-    assert (await store.reveal_next(poll.id, 2)).revealed == 2
+    with pytest.raises(Conflict):  # place 2 of 2 before place 1 of 2 is shown
+        await store.reveal_to(poll.id, 2, 2)
+    assert (await store.reveal_to(poll.id, 1, 2)).revealed == 1
+    shown = await store.reveal_to(poll.id, 1, 2)  # the same intent again: no change
+    assert shown.revealed == 1 and shown.version == (await store.get_poll(poll.id)).version
+    assert (await store.reveal_to(poll.id, 2, 2)).revealed == 2
     with pytest.raises(Conflict):
-        await store.reveal_next(poll.id, 2)
+        await store.reveal_to(poll.id, 3, 2)
 
 
 async def test_a_tie_is_resolved_once_and_recorded(store: Store) -> None:

@@ -1,9 +1,11 @@
-"""The live hub: one feed per watched poll, fanned out to every stage screen.
+"""The live hub: one feed per watched poll, fanned out to every screen that watches it.
 
 The store is the truth; a change notice only says "poll N changed, version V". A feed
-then reads one snapshot from the store, serialises it once (public and full variants)
-and wakes its subscribers, each of which sends the latest payload: a slow screen skips
-versions rather than queueing them, so memory per subscriber is bounded. Refreshes are
+then reads one snapshot from the store, serialises each view of it once (stage, phone,
+console: see `views`) and wakes the subscribers of each view whose text changed, each of
+which sends the latest payload: a slow screen skips versions rather than queueing them,
+so memory per subscriber is bounded. A vote changes the stage and console views but not
+the phone view, so phones hear nothing until the show moves on. Refreshes are
 coalesced to one per update interval, which grows with the number of subscribers; a
 heartbeat re-reads the snapshot now and then, so a lost notice costs a few seconds at
 most. A feed whose store read fails publishes "unavailable" and retries by itself.
@@ -18,10 +20,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from live.finale.polls import stream_message
+from live.finale.views import KINDS, VIEWS
 from live.store import Store
 
-log = logging.getLogger("live.hub")
+log = logging.getLogger("live.finale.hub")
 
 HEARTBEAT_SECONDS = 5.0
 RETRY_SECONDS = 1.0
@@ -34,35 +36,42 @@ def _dumps(message: dict[str, Any]) -> str:
 
 
 class Feed:
-    """The latest state of one poll, shared by all its subscribers in this process."""
+    """The latest views of one poll, shared by all its subscribers in this process."""
 
     def __init__(self, poll_id: int) -> None:
         self.poll_id = poll_id
         self.subscribers = 0
         self.version = 0
-        self.generation = 0
-        self.public = ""
-        self.full = ""
         self.available = True
         self.kicked = asyncio.Event()
         self.ready = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
+        self._payloads: dict[str, str] = {}
+        self._generations = dict.fromkeys(KINDS, 0)
+        self._changed = {kind: asyncio.Event() for kind in KINDS}
 
-    def payload(self, full: bool) -> str:
-        return self.full if full else self.public
+    def payload(self, kind: str) -> str:
+        return self._payloads[kind]
 
-    def publish(self, version: int, public: str, full: str, available: bool) -> None:
-        self.version, self.public, self.full, self.available = version, public, full, available
-        self.generation += 1
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+    def generation(self, kind: str) -> int:
+        return self._generations[kind]
+
+    def publish(self, version: int, payloads: dict[str, str], available: bool) -> None:
+        """Keep the new views; wake the subscribers of each view whose text changed."""
+        self.version, self.available = version, available
+        for kind, text in payloads.items():
+            if self._payloads.get(kind) == text:
+                continue
+            self._payloads[kind] = text
+            self._generations[kind] += 1
+            changed, self._changed[kind] = self._changed[kind], asyncio.Event()
+            changed.set()
         self.ready.set()
 
-    async def wait_newer(self, generation: int) -> None:
-        """Return once a payload newer than `generation` is published."""
-        while self.generation == generation:
-            await self._changed.wait()
+    async def wait_newer(self, kind: str, generation: int) -> None:
+        """Return once a `kind` payload newer than `generation` is published."""
+        while self._generations[kind] == generation:
+            await self._changed[kind].wait()
 
 
 class Hub:
@@ -120,8 +129,8 @@ class Hub:
                 log.warning("feed for poll %s could not read the store", feed.poll_id,
                             exc_info=True)  # fmt: skip
                 if feed.available or not feed.ready.is_set():
-                    feed.publish(feed.version, self._unavailable(feed), self._unavailable(feed),
-                                 available=False)  # fmt: skip
+                    gone = self._unavailable(feed)
+                    feed.publish(feed.version, dict.fromkeys(KINDS, gone), available=False)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             with contextlib.suppress(TimeoutError):
@@ -134,12 +143,8 @@ class Hub:
         snapshot = await self._store.snapshot(feed.poll_id)
         if snapshot.poll.version == feed.version and feed.available and feed.ready.is_set():
             return
-        feed.publish(
-            snapshot.poll.version,
-            _dumps(stream_message(snapshot, with_counts=not snapshot.poll.hide_counts)),
-            _dumps(stream_message(snapshot, with_counts=True)),
-            available=True,
-        )
+        views = {kind: _dumps(view(snapshot)) for kind, view in VIEWS.items()}
+        feed.publish(snapshot.poll.version, views, available=True)
 
     @staticmethod
     def _unavailable(feed: Feed) -> str:

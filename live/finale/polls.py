@@ -32,6 +32,9 @@ TITLE_MAX = 200
 NAME_MAX = 120
 PITCH_MAX = 600
 OWNER_MAX = 200
+NOTE_MAX = 500
+COUNTDOWN_MIN_SECONDS = 5
+COUNTDOWN_MAX_SECONDS = 3600
 
 
 def _text(value: object, field: str, limit: int, required: bool) -> str:
@@ -169,50 +172,61 @@ def result_view(poll: Poll, snapshot: Snapshot, locked: LockedResult | None) -> 
     }
 
 
-def stream_message(snapshot: Snapshot, *, with_counts: bool) -> dict[str, Any]:
-    """One full state of a poll for a stage screen. Counts only when `with_counts`."""
-    poll = snapshot.poll
-    running = tally.count(poll.method, poll.finalist_ids, snapshot.counts)
-    decided = decided_winners(poll, running.standings, snapshot.resolutions)
-    scores = {s.finalist_id: s.score for s in running.standings}
-    names = {f.id: f.name for f in poll.finalists}
-    podium = []
-    for index in range(poll.revealed if poll.status is PollStatus.CLOSED else 0):
-        place = poll.winners - index
-        if place <= len(decided):
-            entry: dict[str, Any] = {"place": place, "finalist_id": decided[place - 1],
-                                     "name": names.get(decided[place - 1], "?")}  # fmt: skip
-            if with_counts:
-                entry["score"] = scores.get(decided[place - 1], 0)
-            podium.append(entry)
-    message: dict[str, Any] = {
-        "version": poll.version,
-        "status": poll.status.value,
-        "ballots": running.ballots,
-        "code": poll.code,
-        "title": poll.title,
-        "method": poll.method.value,
-        "winners": poll.winners,
-        "hide_counts": poll.hide_counts,
-        "finalists": [{"id": f.id, "name": f.name} for f in poll.finalists],
-        "revealed": poll.revealed,
-        "podium": podium,
-    }
-    if with_counts:
-        message["tally"] = standings_view(poll, running.standings)
-    return message
+def reveal_target(poll: Poll, locked: LockedResult, place: object = None) -> int:
+    """How many places must be shown to reveal `place` (None: the next place).
 
-
-def check_revealable(poll: Poll, locked: LockedResult) -> int:
-    """The reveal limit for the store; Conflict when an open tie blocks the next place."""
+    Revealing a place that is shown already is fine (the store then changes nothing);
+    a place that is not the next one, or one that an open tie still blocks, is a
+    Conflict that says which place comes next or what must happen first."""
     if poll.status is not PollStatus.CLOSED:
         raise Conflict(N_("Places can be revealed only after the poll is closed."))
-    if poll.revealed >= poll.winners:
-        raise Conflict(N_("Every winning place has been revealed."))
-    decided = decided_winners(poll, locked.standings, locked.resolutions)
-    if len(decided) < poll.winners:
+    if place is None:
+        if poll.revealed >= poll.winners:
+            raise Conflict(N_("Every winning place has been revealed."))
+        target = poll.revealed + 1
+    else:
+        number = place if isinstance(place, int) and not isinstance(place, bool) else None
+        if number is None or not 1 <= number <= poll.winners:
+            raise BadRequest(
+                N_("The place must be a whole number from 1 to %(max)s."),
+                field="place", max=poll.winners,
+            )  # fmt: skip
+        target = poll.winners - number + 1
+        if target <= poll.revealed:
+            return target
+        if target != poll.revealed + 1:
+            raise Conflict(
+                N_("Place %(place)s is not next: reveal place %(next)s first."),
+                place=number, next=poll.winners - poll.revealed,
+            )  # fmt: skip
+    if len(decided_winners(poll, locked.standings, locked.resolutions)) < poll.winners:
         raise Conflict(N_("A tie for a winning place must be resolved before the reveal."))
-    return poll.winners
+    return target
+
+
+def check_results_showable(poll: Poll) -> None:
+    """Conflict unless every winning place is revealed: the full result comes after."""
+    if not poll.reveal_complete:
+        raise Conflict(N_("The full result can be shown once every winning place is revealed."))
+
+
+def countdown_seconds(value: object) -> int | None:
+    """Seconds for a countdown from loose input (None or "" cancels it), or BadRequest."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    else:
+        text = value.strip()
+        number = int(text) if text.isascii() and text.isdecimal() and len(text) <= 6 else None
+    if number is None or not COUNTDOWN_MIN_SECONDS <= number <= COUNTDOWN_MAX_SECONDS:
+        raise BadRequest(
+            N_("The countdown must be from %(min)s to %(max)s seconds."), field="seconds",
+            min=COUNTDOWN_MIN_SECONDS, max=COUNTDOWN_MAX_SECONDS,
+        )  # fmt: skip
+    return number
 
 
 def make_resolution(
@@ -236,4 +250,9 @@ def make_resolution(
         final_order = tally.draw_lots(group.finalist_ids, seed)
     elif not note.strip():
         raise BadRequest(N_("Say who decided and why, in the note."), field="note")
-    return TieResolution(final_order, clean_rule, seed, note.strip()[:500], who, now_iso())
+    clean_note = " ".join(note.split())
+    if len(clean_note) > NOTE_MAX:
+        raise BadRequest(
+            N_("%(field)s is too long: at most %(limit)s characters."), field="note", limit=NOTE_MAX
+        )
+    return TieResolution(final_order, clean_rule, seed, clean_note, who, now_iso())

@@ -6,11 +6,35 @@ choice pattern -> number of ballots), `result:{id}` (the frozen counts), `ties:{
 A ballot and its count change in the same script, so counts never drift from ballots.
 Every change raises the poll's `version` and publishes "poll:version:kind" on
 `live:changes`, kind `p` when the poll record changed and `b` when only ballots did.
+A closing time (`closes_at_ms`) is compared with Redis's own clock (TIME), which scripts
+may read since Redis 5 replicates their effects, not the scripts themselves.
 """
 
 from __future__ import annotations
 
 CHANNEL = "live:changes"
+
+# The store's clock for closing times: Redis's own, so that every process agrees.
+_NOW_MS = """
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+
+# 'open' while the poll is open and before its closing time (if any); else 'closed'
+# when that time has passed, or the poll's status.
+_VOTING = (
+    _NOW_MS
+    + """
+local function voting(poll_key, status)
+  if status ~= 'open' then return status end
+  local closes = redis.call('HGET', poll_key, 'closes_at_ms')
+  if closes and closes ~= '' and tonumber(closes) <= now_ms() then return 'closed' end
+  return 'open'
+end
+"""
+)
 
 _BUMP = """
 local function bump(poll_key, poll_id, kind)
@@ -44,20 +68,53 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll, counts, result   ARGV: id, source, target, stamp
+# KEYS: poll, counts, result   ARGV: id, source, target, stamp, due closes_at_ms or ''
+# With a due time, the poll closes only if its closing time is still that one and passed.
 TRANSITION = (
     _BUMP
+    + _NOW_MS
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= ARGV[2] then return {'conflict', status} end
+if ARGV[5] ~= '' then
+  local closes = redis.call('HGET', KEYS[1], 'closes_at_ms')
+  if closes ~= ARGV[5] or tonumber(closes) > now_ms() then return {'not-due'} end
+end
 if ARGV[3] == 'open' then
   redis.call('HSET', KEYS[1], 'status', 'open', 'opened_at', ARGV[4])
 else
-  redis.call('HSET', KEYS[1], 'status', 'closed', 'closed_at', ARGV[4])
+  redis.call('HSET', KEYS[1], 'status', 'closed', 'closed_at', ARGV[4], 'closes_at_ms', ARGV[5])
   local counts = redis.call('HGETALL', KEYS[2])
   redis.call('HSET', KEYS[3], 'counts', cjson.encode(counts), 'locked_at', ARGV[4])
 end
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: poll   ARGV: id, seconds or '' (drop the countdown)
+COUNTDOWN = (
+    _BUMP
+    + _VOTING
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if voting(KEYS[1], status) ~= 'open' then return {'conflict', status} end
+local closes = ''
+if ARGV[2] ~= '' then closes = now_ms() + tonumber(ARGV[2]) * 1000 end
+redis.call('HSET', KEYS[1], 'closes_at_ms', closes)
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: poll   ARGV: id, shown ('0'|'1')
+SHOW_RESULTS = (
+    _BUMP
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if status ~= 'closed' then return {'conflict', status} end
+redis.call('HSET', KEYS[1], 'show_results', ARGV[2])
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
@@ -72,17 +129,19 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll   ARGV: id, limit
-REVEAL_NEXT = (
+# KEYS: poll   ARGV: id, revealed, limit
+REVEAL_TO = (
     _BUMP
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= 'closed' then return {'conflict', 'not-closed'} end
-if tonumber(redis.call('HGET', KEYS[1], 'revealed')) >= tonumber(ARGV[2]) then
-  return {'conflict', 'no-more'}
+local current, wanted = tonumber(redis.call('HGET', KEYS[1], 'revealed')), tonumber(ARGV[2])
+if current >= wanted then return {'ok', 'shown'} end
+if wanted < 1 or wanted > tonumber(ARGV[3]) or current ~= wanted - 1 then
+  return {'conflict', 'not-next'}
 end
-redis.call('HINCRBY', KEYS[1], 'revealed', 1)
+redis.call('HSET', KEYS[1], 'revealed', wanted)
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
@@ -91,9 +150,11 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 # A ballot is JSON {c: choices, r: revision, u: updated_at, s: sent_at, k: kind}.
 CAST_BALLOT = (
     _BUMP
+    + _VOTING
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
+status = voting(KEYS[1], status)
 if status ~= 'open' then return {'conflict', status} end
 local revision, replaced = 1, 0
 local old = redis.call('HGET', KEYS[2], ARGV[2])

@@ -87,22 +87,47 @@ class Store(Protocol):
         """All polls, newest first."""
 
     async def open_poll(self, poll_id: int) -> Poll:
-        """draft -> open. Conflict from any other status."""
+        """draft -> open. `AlreadyDone` when open already; Conflict when closed."""
 
     async def close_poll(self, poll_id: int) -> Poll:
-        """open -> closed, freezing the counts as the locked result in the same step."""
+        """open -> closed, freezing the counts as the locked result in the same step.
+
+        `AlreadyDone` when closed already; Conflict for a draft. A countdown still
+        running is dropped: the poll closed now instead."""
+
+    async def set_countdown(self, poll_id: int, seconds: int | None) -> Poll:
+        """Set an open poll's closing time to the store's now + `seconds`, or drop it (None).
+
+        From that moment on, `cast_ballot` refuses every vote (judged by the store's own
+        clock in the atomic step that would record it), even before `close_if_due` runs.
+        Conflict unless the poll is open and its closing time has not passed."""
+
+    async def close_if_due(self, poll_id: int, closes_at_ms: int) -> bool:
+        """Close the poll as `close_poll` does if it is open, its closing time is still
+        `closes_at_ms` (not moved meanwhile) and that time has passed by the store's clock.
+
+        `closed_at` is then the closing time itself. True when this call closed it; False
+        (and no change) otherwise, so any number of processes may call it."""
 
     async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
         """Hide or show the counts on the public stream."""
 
-    async def reveal_next(self, poll_id: int, limit: int) -> Poll:
-        """Raise `revealed` by one if the poll is closed and `revealed < limit`; else Conflict."""
+    async def reveal_to(self, poll_id: int, revealed: int, limit: int) -> Poll:
+        """Show `revealed` places: raise `revealed` from `revealed - 1` to `revealed`.
+
+        A poll that shows that many places already is left as it is (a repeated intent).
+        Conflict unless the poll is closed, `1 <= revealed <= limit`, and the places
+        before it are shown."""
+
+    async def set_show_results(self, poll_id: int, shown: bool) -> Poll:
+        """Show or hide the full result on the stage; Conflict unless the poll is closed."""
 
     # Ballots -----------------------------------------------------------------
     async def cast_ballot(
         self, token: VoterToken, choices: Sequence[int], sent_at: int | None
     ) -> CastOutcome:
-        """Record `token`'s ballot, replacing its earlier one; Conflict unless the poll is open.
+        """Record `token`'s ballot, replacing its earlier one; Conflict unless the poll is
+        open and its closing time (if any) has not passed.
 
         `sent_at` is the voter's own submission clock (milliseconds); a submission whose
         `sent_at` is not newer than the recorded one is stale and changes nothing, so a
@@ -200,12 +225,18 @@ class StaleRecord(Conflict):
         )
 
 
+class AlreadyDone(Conflict):
+    """The poll is already where the request would take it. A repeated intent (a second
+    tap on "open", a retry of "close") is harmless: callers that act on intents treat
+    this as success."""
+
+
 def transition_conflict(status: PollStatus, target: PollStatus) -> Conflict:
     """The error for a status change that the poll's current status does not allow."""
     if status is target:
         if target is PollStatus.OPEN:
-            return Conflict(N_("The poll is open already."))
-        return Conflict(N_("The poll is closed already."))
+            return AlreadyDone(N_("The poll is open already."))
+        return AlreadyDone(N_("The poll is closed already."))
     if target is PollStatus.OPEN:
         return Conflict(N_("A closed poll cannot be opened again; its result is locked."))
     return Conflict(N_("The poll has not been opened yet, so it cannot be closed."))

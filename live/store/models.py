@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from live.store.timestamps import iso_from_ms
 from live.tally import Method, Standing, count
 
 
@@ -67,6 +68,17 @@ class Poll:
     created_at: str
     opened_at: str | None
     closed_at: str | None
+    closes_at_ms: int | None = None  # the countdown's end while open (epoch milliseconds)
+    show_results: bool = False  # the organiser showed the full result after the reveal
+
+    @property
+    def closes_at(self) -> str | None:
+        """The countdown's end as ISO 8601 with offset, or None."""
+        return None if self.closes_at_ms is None else iso_from_ms(self.closes_at_ms)
+
+    @property
+    def reveal_complete(self) -> bool:
+        return self.status is PollStatus.CLOSED and self.revealed >= self.winners
 
     @property
     def finalist_ids(self) -> tuple[int, ...]:

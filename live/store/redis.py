@@ -22,7 +22,7 @@ from live.store._redis_accounts import RedisAccounts
 from live.store._redis_batch import ScriptBatcher
 from live.store._redis_common import P, guard
 from live.store._redis_records import RedisRecords
-from live.store.base import ChangeListener, transition_conflict
+from live.store.base import AlreadyDone, ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
     Ballot,
@@ -36,7 +36,7 @@ from live.store.models import (
     TieResolution,
     TieRule,
 )
-from live.store.timestamps import now_iso
+from live.store.timestamps import iso_from_ms, now_iso
 from live.tally import Method
 from live.tokens import VoterToken
 
@@ -70,6 +70,8 @@ def _poll(fields: Mapping[Any, Any]) -> Poll:
         finalists=tuple(Finalist(**f) for f in json.loads(fields["finalists"])),
         created_at=fields["created_at"], opened_at=fields.get("opened_at"),
         closed_at=fields.get("closed_at"),
+        closes_at_ms=int(fields["closes_at_ms"]) if fields.get("closes_at_ms") else None,
+        show_results=fields.get("show_results") == "1",
     )  # fmt: skip
 
 
@@ -88,8 +90,8 @@ class RedisStore(RedisAccounts, RedisRecords):
         self._closing = False
         self._scripts = {
             name: self._redis.register_script(getattr(lua, name))
-            for name in ("CREATE_POLL", "UPDATE_POLL", "TRANSITION", "HIDE_COUNTS",
-                         "REVEAL_NEXT", "CAST_BALLOT", "RESOLVE_TIE")
+            for name in ("CREATE_POLL", "UPDATE_POLL", "TRANSITION", "HIDE_COUNTS", "COUNTDOWN",
+                         "REVEAL_TO", "SHOW_RESULTS", "CAST_BALLOT", "RESOLVE_TIE")
         }  # fmt: skip
         self._casts = ScriptBatcher(self._redis, self._scripts["CAST_BALLOT"])
 
@@ -215,34 +217,65 @@ class RedisStore(RedisAccounts, RedisRecords):
                 rows = await pipe.execute()
         return [_poll(fields) for fields in rows if fields]
 
-    async def _transition(self, poll_id: int, source: PollStatus, target: PollStatus) -> Poll:
+    async def _transition(
+        self, poll_id: int, source: PollStatus, target: PollStatus, stamp: str, due: str = ""
+    ) -> list[Any]:
         answer = self._check(await self._run(
             "TRANSITION", [f"{P}poll:{poll_id}", f"{P}counts:{poll_id}", f"{P}result:{poll_id}"],
-            [poll_id, source.value, target.value, now_iso()],
+            [poll_id, source.value, target.value, stamp, due],
         ), poll_id)  # fmt: skip
         if answer[0] == "conflict":
             raise transition_conflict(PollStatus(answer[1]), target)
-        return await self.get_poll(poll_id)
+        return answer
 
     async def open_poll(self, poll_id: int) -> Poll:
-        return await self._transition(poll_id, PollStatus.DRAFT, PollStatus.OPEN)
+        await self._transition(poll_id, PollStatus.DRAFT, PollStatus.OPEN, now_iso())
+        return await self.get_poll(poll_id)
 
     async def close_poll(self, poll_id: int) -> Poll:
-        return await self._transition(poll_id, PollStatus.OPEN, PollStatus.CLOSED)
+        await self._transition(poll_id, PollStatus.OPEN, PollStatus.CLOSED, now_iso())
+        return await self.get_poll(poll_id)
+
+    async def close_if_due(self, poll_id: int, closes_at_ms: int) -> bool:
+        try:
+            answer = await self._transition(
+                poll_id, PollStatus.OPEN, PollStatus.CLOSED, iso_from_ms(closes_at_ms),
+                due=str(closes_at_ms),
+            )  # fmt: skip
+        except (Conflict, NotFound):
+            return False
+        return bool(answer[0] == "ok")
+
+    async def set_countdown(self, poll_id: int, seconds: int | None) -> Poll:
+        answer = self._check(await self._run(
+            "COUNTDOWN", [f"{P}poll:{poll_id}"], [poll_id, "" if seconds is None else seconds]
+        ), poll_id)  # fmt: skip
+        if answer[0] == "conflict":
+            raise Conflict(N_("A countdown can run only while voting is open."))
+        return await self.get_poll(poll_id)
 
     async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
         self._check(await self._run("HIDE_COUNTS", [f"{P}poll:{poll_id}"],
                                     [poll_id, "1" if hidden else "0"]), poll_id)  # fmt: skip
         return await self.get_poll(poll_id)
 
-    async def reveal_next(self, poll_id: int, limit: int) -> Poll:
+    async def reveal_to(self, poll_id: int, revealed: int, limit: int) -> Poll:
         answer = self._check(
-            await self._run("REVEAL_NEXT", [f"{P}poll:{poll_id}"], [poll_id, limit]), poll_id
+            await self._run("REVEAL_TO", [f"{P}poll:{poll_id}"], [poll_id, revealed, limit]),
+            poll_id,
         )
         if answer[0] == "conflict" and answer[1] == "not-closed":
             raise Conflict(N_("Places can be revealed only after the poll is closed."))
         if answer[0] == "conflict":
             raise Conflict(N_("There is no further decided place to reveal."))
+        return await self.get_poll(poll_id)
+
+    async def set_show_results(self, poll_id: int, shown: bool) -> Poll:
+        answer = self._check(await self._run(
+            "SHOW_RESULTS", [f"{P}poll:{poll_id}"], [poll_id, "1" if shown else "0"]
+        ), poll_id)  # fmt: skip
+        if answer[0] == "conflict":
+            raise Conflict(N_("The full result can be shown only after the poll is closed."))
         return await self.get_poll(poll_id)
 
     # Ballots -----------------------------------------------------------------
@@ -256,6 +289,8 @@ class RedisStore(RedisAccounts, RedisRecords):
                 [poll_id, token.voter_id, ",".join(map(str, choices)),
                  "" if sent_at is None else sent_at, now_iso(), token.kind],
             ), poll_id)  # fmt: skip
+        if answer[0] == "conflict" and answer[1] == "closed":
+            raise Conflict(N_("Voting has closed. Thank you for taking part!"))
         if answer[0] == "conflict":
             raise Conflict(N_("Voting is not open for this poll."))
         ballot = Ballot(tuple(int(c) for c in answer[1].split(",")), int(answer[2]), answer[3])
@@ -315,5 +350,5 @@ class RedisStore(RedisAccounts, RedisRecords):
         if answer[0] == "conflict" and answer[1] == "not-locked":
             raise Conflict(N_("The result is locked only when the poll closes."))
         if answer[0] == "conflict":
-            raise Conflict(N_("This tie has already been resolved."))
+            raise AlreadyDone(N_("This tie has already been resolved."))
         return await self.get_result(poll_id)

@@ -11,7 +11,7 @@ from live.errors import N_, Conflict, NotFound
 from live.store._sqlite_accounts import SQLiteAccounts
 from live.store._sqlite_engine import SQLiteEngine, Tx
 from live.store._sqlite_records import SQLiteRecords
-from live.store.base import ChangeListener, transition_conflict
+from live.store.base import AlreadyDone, ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
     Ballot,
@@ -25,7 +25,7 @@ from live.store.models import (
     TieResolution,
     TieRule,
 )
-from live.store.timestamps import now_iso
+from live.store.timestamps import iso_from_ms, now_iso, now_ms
 from live.tally import Method
 from live.tokens import VoterToken
 
@@ -111,33 +111,50 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
 
         return await self._engine.read(list_all)
 
-    async def _transition(self, poll_id: int, source: PollStatus, target: PollStatus) -> Poll:
-        def transition(tx: Tx) -> None:
+    async def open_poll(self, poll_id: int) -> Poll:
+        def open_it(tx: Tx) -> None:
             status = _status(tx.conn, poll_id)
-            if status is not source:
-                raise transition_conflict(status, target)
-            column = "opened_at" if target is PollStatus.OPEN else "closed_at"
-            stamp = now_iso()
+            if status is not PollStatus.DRAFT:
+                raise transition_conflict(status, PollStatus.OPEN)
             tx.conn.execute(
-                f"UPDATE polls SET status = ?, {column} = ? WHERE id = ?",  # noqa: S608
-                (target.value, stamp, poll_id),
+                "UPDATE polls SET status = 'open', opened_at = ? WHERE id = ?", (now_iso(), poll_id)
             )
-            if target is PollStatus.CLOSED:
-                counts = _counts(tx.conn, poll_id)
-                tx.conn.execute(
-                    "INSERT INTO results (poll_id, counts, locked_at) VALUES (?, ?, ?)",
-                    (poll_id, json.dumps([[list(c), n] for c, n in counts]), stamp),
-                )
             tx.changed(poll_id, _bump(tx.conn, poll_id))
 
-        await self._engine.write(transition)
+        await self._engine.write(open_it)
         return await self.get_poll(poll_id)
 
-    async def open_poll(self, poll_id: int) -> Poll:
-        return await self._transition(poll_id, PollStatus.DRAFT, PollStatus.OPEN)
-
     async def close_poll(self, poll_id: int) -> Poll:
-        return await self._transition(poll_id, PollStatus.OPEN, PollStatus.CLOSED)
+        def close(tx: Tx) -> None:
+            status = _status(tx.conn, poll_id)
+            if status is not PollStatus.OPEN:
+                raise transition_conflict(status, PollStatus.CLOSED)
+            _lock(tx, poll_id, now_iso(), closes_at_ms=None)
+
+        await self._engine.write(close)
+        return await self.get_poll(poll_id)
+
+    async def close_if_due(self, poll_id: int, closes_at_ms: int) -> bool:
+        def close(tx: Tx) -> bool:
+            row = tx.conn.execute(
+                "SELECT status, closes_at_ms FROM polls WHERE id = ?", (poll_id,)
+            ).fetchone()
+            if row is None or row[0] != "open" or row[1] != closes_at_ms or closes_at_ms > now_ms():
+                return False
+            _lock(tx, poll_id, iso_from_ms(closes_at_ms), closes_at_ms=closes_at_ms)
+            return True
+
+        return await self._engine.write(close)
+
+    async def set_countdown(self, poll_id: int, seconds: int | None) -> Poll:
+        def countdown(tx: Tx) -> None:
+            _check_open(tx.conn, poll_id, N_("A countdown can run only while voting is open."))
+            closes = None if seconds is None else now_ms() + seconds * 1000
+            tx.conn.execute("UPDATE polls SET closes_at_ms = ? WHERE id = ?", (closes, poll_id))
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(countdown)
+        return await self.get_poll(poll_id)
 
     async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
         def hide(tx: Tx) -> None:
@@ -148,19 +165,30 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
         await self._engine.write(hide)
         return await self.get_poll(poll_id)
 
-    async def reveal_next(self, poll_id: int, limit: int) -> Poll:
+    async def reveal_to(self, poll_id: int, revealed: int, limit: int) -> Poll:
         def reveal(tx: Tx) -> None:
             if _status(tx.conn, poll_id) is not PollStatus.CLOSED:
                 raise Conflict(N_("Places can be revealed only after the poll is closed."))
-            cursor = tx.conn.execute(
-                "UPDATE polls SET revealed = revealed + 1 WHERE id = ? AND revealed < ?",
-                (poll_id, limit),
-            )
-            if cursor.rowcount != 1:
+            shown = tx.conn.execute("SELECT revealed FROM polls WHERE id = ?", (poll_id,))
+            current = int(shown.fetchone()[0])
+            if current >= revealed:
+                return  # shown already: a repeated intent changes nothing
+            if not 1 <= revealed <= limit or current != revealed - 1:
                 raise Conflict(N_("There is no further decided place to reveal."))
+            tx.conn.execute("UPDATE polls SET revealed = ? WHERE id = ?", (revealed, poll_id))
             tx.changed(poll_id, _bump(tx.conn, poll_id))
 
         await self._engine.write(reveal)
+        return await self.get_poll(poll_id)
+
+    async def set_show_results(self, poll_id: int, shown: bool) -> Poll:
+        def show(tx: Tx) -> None:
+            if _status(tx.conn, poll_id) is not PollStatus.CLOSED:
+                raise Conflict(N_("The full result can be shown only after the poll is closed."))
+            tx.conn.execute("UPDATE polls SET show_results = ? WHERE id = ?", (shown, poll_id))
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(show)
         return await self.get_poll(poll_id)
 
     # Ballots -----------------------------------------------------------------
@@ -171,8 +199,7 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
 
         def cast(tx: Tx) -> CastOutcome:
             poll_id = token.poll_id
-            if _status(tx.conn, poll_id) is not PollStatus.OPEN:
-                raise Conflict(N_("Voting is not open for this poll."))
+            _check_open(tx.conn, poll_id, N_("Voting is not open for this poll."))
             row = tx.conn.execute(
                 "SELECT choices, revision, updated_at, sent_at FROM ballots"
                 " WHERE poll_id = ? AND voter_id = ?",
@@ -242,7 +269,7 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
                     ),
                 )
             except sqlite3.IntegrityError:
-                raise Conflict(N_("This tie has already been resolved.")) from None
+                raise AlreadyDone(N_("This tie has already been resolved.")) from None
             tx.changed(poll_id, _bump(tx.conn, poll_id))
 
         await self._engine.write(resolve)
@@ -254,6 +281,31 @@ def _status(conn: sqlite3.Connection, poll_id: int) -> PollStatus:
     if row is None:
         raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
     return PollStatus(row[0])
+
+
+def _check_open(conn: sqlite3.Connection, poll_id: int, not_open: str) -> None:
+    """Conflict(`not_open`) unless the poll is open and its closing time has not passed."""
+    row = conn.execute("SELECT status, closes_at_ms FROM polls WHERE id = ?", (poll_id,)).fetchone()
+    if row is None:
+        raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+    if row[0] != PollStatus.OPEN.value:
+        raise Conflict(not_open)
+    if row[1] is not None and row[1] <= now_ms():
+        raise Conflict(N_("Voting has closed. Thank you for taking part!"))
+
+
+def _lock(tx: Tx, poll_id: int, stamp: str, closes_at_ms: int | None) -> None:
+    """open -> closed with the counts frozen as the locked result, in the caller's step."""
+    tx.conn.execute(
+        "UPDATE polls SET status = 'closed', closed_at = ?, closes_at_ms = ? WHERE id = ?",
+        (stamp, closes_at_ms, poll_id),
+    )
+    counts = _counts(tx.conn, poll_id)
+    tx.conn.execute(
+        "INSERT INTO results (poll_id, counts, locked_at) VALUES (?, ?, ?)",
+        (poll_id, json.dumps([[list(c), n] for c, n in counts]), stamp),
+    )
+    tx.changed(poll_id, _bump(tx.conn, poll_id))
 
 
 def _bump(conn: sqlite3.Connection, poll_id: int) -> int:
@@ -280,7 +332,7 @@ def _counts(conn: sqlite3.Connection, poll_id: int) -> list[tuple[tuple[int, ...
 
 _POLL_BY = {
     column: "SELECT id, code, title, method, winners, status, hide_counts, revealed, version,"  # noqa: S608 - column names from a fixed list
-    f" created_at, opened_at, closed_at FROM polls WHERE {column} = ?"
+    f" created_at, opened_at, closed_at, closes_at_ms, show_results FROM polls WHERE {column} = ?"
     for column in ("id", "code")
 }
 
@@ -302,6 +354,7 @@ def _load_poll(conn: sqlite3.Connection, column: str, value: object) -> Poll:
         id=row[0], code=row[1], title=row[2], method=Method(row[3]), winners=row[4],
         status=PollStatus(row[5]), hide_counts=bool(row[6]), revealed=row[7], version=row[8],
         finalists=finalists, created_at=row[9], opened_at=row[10], closed_at=row[11],
+        closes_at_ms=row[12], show_results=bool(row[13]),
     )  # fmt: skip
 
 

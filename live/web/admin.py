@@ -14,7 +14,7 @@ from live import i18n
 from live.errors import N_, BadRequest, Forbidden, LiveError, Unauthorized
 from live.finale import polls
 from live.finale.finalist_import import RowProblem, parse_finalists
-from live.store.models import Poll, PollDraft, PollStatus, Role, Session
+from live.store.models import Poll, PollDraft, Role, Session
 from live.tokens import digest, new_secret
 from live.web.auth import (
     FORM_EXPIRED,
@@ -211,68 +211,11 @@ async def edit_poll(request: Request) -> Response:
     )
 
 
-async def poll_detail(request: Request, session: Session | None = None,
-                      error: str | None = None, status_code: int = 200) -> Response:  # fmt: skip
-    session = session or await require_session(request, STAGE_CREW)
-    store = services(request).store
-    snapshot = await store.snapshot(request.path_params["poll_id"])
-    poll = snapshot.poll
-    locked = await store.get_result(poll.id) if poll.status is PollStatus.CLOSED else None
-    return render_admin(
-        request, "admin/poll.html", session, status_code=status_code, poll=poll,
-        results=polls.result_view(poll, snapshot, locked), error=error,
-        ballot_url=services(request).absolute(request, f"/p/{poll.code}"),
-    )  # fmt: skip
-
-
-async def poll_action(request: Request) -> Response:
-    """The host's buttons: open, close, hide or show counts, reveal, resolve a tie."""
-    action = request.path_params["action"]
-    session = await require_session(request, ORGANISERS if action == "tie" else STAGE_CREW)
-    form = await request.form(**FORM_LIMITS)
-    check_csrf(session, form)
-    store = services(request).store
-    poll_id = request.path_params["poll_id"]
-    try:
-        if action == "open":
-            await store.open_poll(poll_id)
-        elif action == "close":
-            await store.close_poll(poll_id)
-        elif action in ("hide", "show"):
-            await store.set_hide_counts(poll_id, action == "hide")
-        elif action == "reveal":
-            poll = await store.get_poll(poll_id)
-            limit = polls.check_revealable(poll, await store.get_result(poll_id))
-            await store.reveal_next(poll_id, limit)
-        elif action == "tie":
-            poll = await store.get_poll(poll_id)
-            order = [int(str(v)) for v in form.getlist("order") if str(v).isdigit()]
-            resolution = polls.make_resolution(
-                poll, await store.get_result(poll_id), str(form.get("rule")), order,
-                str(form.get("note", "")), session.user.email,
-            )  # fmt: skip
-            await store.resolve_tie(poll_id, resolution)
-        else:
-            raise BadRequest(N_("Unknown action %(action)s."), action=action)
-        await store.append_audit(session.user.email, f"poll.{action}", f"poll:{poll_id}",
-                                 after={k: str(v) for k, v in form.multi_items()
-                                        if k != "csrf"} or None)  # fmt: skip
-    except LiveError as error:
-        if error.status >= 500:
-            raise
-        return await poll_detail(request, session, i18n.gettext(error.message, **error.params),
-                                 error.status)  # fmt: skip
-    return RedirectResponse(f"/admin/polls/{poll_id}", status_code=303)
-
-
 routes = [
     Route("/admin/login", login_page, methods=["GET"], name="login"),
     Route("/admin/login", login, methods=["POST"]),
     Route("/admin/logout", logout, methods=["POST"], name="logout"),
     Route("/admin", dashboard, name="dashboard"),
     Route("/admin/polls/new", new_poll, methods=["GET", "POST"], name="new_poll"),
-    Route("/admin/polls/{poll_id:id}", poll_detail, name="poll_detail"),
     Route("/admin/polls/{poll_id:id}/edit", edit_poll, methods=["GET", "POST"], name="edit_poll"),
-    Route("/admin/polls/{poll_id:id}/{action:str}", poll_action, methods=["POST"],
-          name="poll_action"),
 ]  # fmt: skip

@@ -5,6 +5,7 @@ Every route here is described in `openapi.py`; a test fails when one is not.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.routing import Route
 
 from live.errors import N_, BadRequest, Conflict
 from live.finale import polls
+from live.store.base import AlreadyDone
 from live.store.models import Poll, PollDraft, PollStatus
 from live.web.auth import ORGANISERS, STAGE_CREW, require_api_user
 from live.web.openapi import openapi_document
@@ -32,6 +34,8 @@ def poll_view(request: Request, poll: Poll) -> dict[str, Any]:
         "status": poll.status.value,
         "hide_counts": poll.hide_counts,
         "revealed": poll.revealed,
+        "closes_at": poll.closes_at if poll.status is PollStatus.OPEN else None,
+        "show_results": poll.show_results,
         "version": poll.version,
         "finalists": [
             {"id": f.id, "name": f.name, "pitch": f.pitch, "owner": f.owner} for f in poll.finalists
@@ -96,15 +100,32 @@ async def update_poll(request: Request) -> Response:
 
 
 async def open_poll(request: Request) -> Response:
+    """Open voting; opening an open poll again is a harmless repeat (200)."""
     await require_api_user(request, STAGE_CREW)
-    return JSONResponse(
-        poll_view(request, await services(request).store.open_poll(_poll_id(request)))
-    )
+    store = services(request).store
+    with contextlib.suppress(AlreadyDone):
+        await store.open_poll(_poll_id(request))
+    return JSONResponse(poll_view(request, await store.get_poll(_poll_id(request))))
 
 
 async def close_poll(request: Request) -> Response:
+    """Close voting and lock the result; closing a closed poll again is harmless (200)."""
     await require_api_user(request, STAGE_CREW)
-    poll = await services(request).store.close_poll(_poll_id(request))
+    store = services(request).store
+    with contextlib.suppress(AlreadyDone):
+        await store.close_poll(_poll_id(request))
+    return JSONResponse(poll_view(request, await store.get_poll(_poll_id(request))))
+
+
+async def countdown(request: Request) -> Response:
+    """`{"seconds": S}` closes the poll S seconds from now (again: moves that time);
+    `{"seconds": null}` cancels the countdown."""
+    await require_api_user(request, STAGE_CREW)
+    body = await _json_object(request)
+    if "seconds" not in body:
+        raise BadRequest(N_("Send seconds: a number, or null to cancel."), field="seconds")
+    seconds = polls.countdown_seconds(body["seconds"])
+    poll = await services(request).store.set_countdown(_poll_id(request), seconds)
     return JSONResponse(poll_view(request, poll))
 
 
@@ -118,13 +139,28 @@ async def hide_counts(request: Request) -> Response:
 
 
 async def reveal(request: Request) -> Response:
+    """`{"place": N}` reveals place N (200 and no change if shown already; 409 unless it
+    is the next one); without a body, the next place."""
     await require_api_user(request, STAGE_CREW)
+    place = (await _json_object(request)).get("place")
     store = services(request).store
     poll = await store.get_poll(_poll_id(request))
     if poll.status is not PollStatus.CLOSED:
         raise Conflict(N_("Places can be revealed only after the poll is closed."))
-    limit = polls.check_revealable(poll, await store.get_result(poll.id))
-    return JSONResponse(poll_view(request, await store.reveal_next(poll.id, limit)))
+    target = polls.reveal_target(poll, await store.get_result(poll.id), place)
+    return JSONResponse(poll_view(request, await store.reveal_to(poll.id, target, poll.winners)))
+
+
+async def show_results(request: Request) -> Response:
+    """`{"shown": true}` puts the full result on the stage once every place is revealed."""
+    await require_api_user(request, ORGANISERS)
+    shown = (await _json_object(request)).get("shown")
+    if not isinstance(shown, bool):
+        raise BadRequest(N_("shown must be true or false."), field="shown")
+    store = services(request).store
+    poll = await store.get_poll(_poll_id(request))
+    polls.check_results_showable(poll)
+    return JSONResponse(poll_view(request, await store.set_show_results(poll.id, shown)))
 
 
 async def results(request: Request) -> Response:
@@ -169,7 +205,9 @@ routes = [
     Route("/api/polls/{poll_id:id}/open", open_poll, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/close", close_poll, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/hide-counts", hide_counts, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/countdown", countdown, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/reveal", reveal, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/show-results", show_results, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/results", results, methods=["GET"]),
     Route("/api/polls/{poll_id:id}/ties", resolve_tie, methods=["POST"]),
 ]

@@ -10,7 +10,7 @@ _RESULTS = {"application/json": {"schema": {"$ref": "#/components/schemas/Result
 
 
 def _op(summary: str, ok: str, content: dict[str, Any] | None, *errors: str,
-        body: str | None = None) -> dict[str, Any]:  # fmt: skip
+        body: str | None = None, optional: bool = False) -> dict[str, Any]:  # fmt: skip
     operation: dict[str, Any] = {
         "summary": summary,
         "responses": {ok: {"description": "OK", **({"content": content} if content else {})}},
@@ -19,7 +19,7 @@ def _op(summary: str, ok: str, content: dict[str, Any] | None, *errors: str,
         operation["responses"][status] = _ERROR
     if body:
         operation["requestBody"] = {
-            "required": True,
+            "required": not optional,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
         }
     return operation
@@ -58,10 +58,20 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "parameters": _POLL_ID,
                 "post": _op("Hide or show counts on the public stream", "200", _POLL, "400",
                             "404", body="HideCounts")},
+            "/api/polls/{poll_id}/countdown": {
+                "parameters": _POLL_ID,
+                "post": _op("Close the poll S seconds from now (again: move that time); "
+                            "null cancels", "200", _POLL, "400", "404", "409",
+                            body="Countdown")},
             "/api/polls/{poll_id}/reveal": {
                 "parameters": _POLL_ID,
-                "post": _op("Reveal the next place (third, second, first)", "200", _POLL,
-                            "404", "409")},
+                "post": _op("Reveal place N (200, no change, if shown already; 409 unless it "
+                            "is next); without a body the next place (third, second, first)",
+                            "200", _POLL, "400", "404", "409", body="Reveal", optional=True)},
+            "/api/polls/{poll_id}/show-results": {
+                "parameters": _POLL_ID,
+                "post": _op("Show the full result on the stage after the reveal", "200", _POLL,
+                            "400", "404", "409", body="ShowResults")},
             "/api/polls/{poll_id}/results": {
                 "parameters": _POLL_ID,
                 "get": _op("Running or locked results", "200", _RESULTS, "404")},
@@ -109,6 +119,9 @@ _SCHEMAS: dict[str, Any] = {
             "winners": {"type": "integer"},
             "status": {"type": "string", "enum": ["draft", "open", "closed"]},
             "hide_counts": {"type": "boolean"}, "revealed": {"type": "integer"},
+            "closes_at": {"type": ["string", "null"], "format": "date-time",
+                          "description": "While open: when the server closes the poll."},
+            "show_results": {"type": "boolean"},
             "version": {"type": "integer"},
             "finalists": {"type": "array", "items": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "name": {"type": "string"},
@@ -116,8 +129,11 @@ _SCHEMAS: dict[str, Any] = {
             "ballot_url": {"type": "string", "format": "uri"},
             "stage_url": {"type": "string", "format": "uri"},
             "stream_url": {"type": "string", "format": "uri",
-                           "description": "Websocket: JSON snapshots with version, status, "
-                                          "ballots, and tally unless counts are hidden."},
+                           "description": "Websocket: the server's clock, then JSON snapshots "
+                                          "with version, status, ballots, closes_at, the "
+                                          "revealed podium, and tally only while counts may "
+                                          "be seen (never from closing until the last "
+                                          "winning place is revealed)."},
         },
     },
     "Standing": {
@@ -141,6 +157,13 @@ _SCHEMAS: dict[str, Any] = {
     },
     "HideCounts": {"type": "object", "required": ["hidden"],
                    "properties": {"hidden": {"type": "boolean"}}},
+    "ShowResults": {"type": "object", "required": ["shown"],
+                    "properties": {"shown": {"type": "boolean"}}},
+    "Countdown": {"type": "object", "required": ["seconds"],
+                  "properties": {"seconds": {"type": ["integer", "null"], "minimum": 5,
+                                             "maximum": 3600}}},
+    "Reveal": {"type": "object",
+               "properties": {"place": {"type": "integer", "minimum": 1, "maximum": 10}}},
     "TieResolution": {
         "type": "object",
         "required": ["rule", "order"],

@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 from live.config import Settings
 from live.contest.records import Contest
 from live.contest.selection import Selection
+from live.finale.countdown import Closer
 from live.finale.hub import Hub
 from live.finale.poll_cache import PollCache
 from live.store import Store
@@ -21,6 +22,7 @@ class Services:
     settings: Settings
     store: Store
     hub: Hub
+    closer: Closer
     templates: Templates
     voter_tokens: VoterTokens
     polls: PollCache

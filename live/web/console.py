@@ -1,0 +1,227 @@
+"""The host console: one page per poll that runs the show, live over a websocket.
+
+Organisers and hosts use it on a laptop or a phone, several at once. Every control sends
+an intent that is harmless to repeat ("open", "reveal place 3", "close in 60 s"), never
+"next": a second tap, a retry or a second console that acted first changes nothing.
+Closing cannot be undone, so it takes a second, deliberate step that the server checks
+(`CONFIRM_AFTER_MS`): a double tap cannot pass it. Hosts run the whole show, drawing lots
+for a tie included; a decision by note and the full result after the reveal are the
+organisers'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from live import i18n
+from live.errors import N_, BadRequest, Conflict, Forbidden, LiveError, NotFound
+from live.finale import polls, views
+from live.store.base import AlreadyDone
+from live.store.models import Poll, PollStatus, Session, TieRule
+from live.store.timestamps import now_ms
+from live.web.admin import render_admin
+from live.web.auth import ORGANISERS, STAGE_CREW, check_csrf, current_session, require_session
+from live.web.errors import wants_json
+from live.web.feeds import (
+    CLOSE_FORBIDDEN_ORIGIN,
+    CLOSE_NOT_FOUND,
+    CLOSE_TRY_AGAIN_LATER,
+    CLOSE_UNAUTHORISED,
+    origin_allowed,
+    serve_view,
+)
+from live.web.services import services
+
+FORM_LIMITS = {"max_fields": 40, "max_files": 0, "max_part_size": 4096}
+CONFIRM_AFTER_MS = 1000  # the second step of closing counts only this long after the first
+COUNTDOWN_PRESETS = (30, 60, 120, 300)
+ACTIONS = ("open", "close", "hide", "show", "countdown", "reveal", "tie", "results")
+
+
+class ConfirmationNeeded(Conflict):
+    """Closing was asked for without its deliberate second step."""
+
+    code = "confirm"
+
+    def __init__(self) -> None:
+        super().__init__(N_("Closing locks the result for good. Confirm it in the second step."))
+
+
+def _whole(value: object, field: str) -> int:
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdecimal() and len(text) <= 6):
+        raise BadRequest(N_("%(field)s must be a whole number."), field=field)
+    return int(text)
+
+
+def _presets() -> list[tuple[int, str]]:
+    return [
+        (seconds, i18n.gettext(N_("%(number)s min"), number=seconds // 60) if seconds >= 60
+         else i18n.gettext(N_("%(number)s s"), number=seconds))
+        for seconds in COUNTDOWN_PRESETS
+    ]  # fmt: skip
+
+
+def _extended(poll: Poll) -> int:
+    """The countdown 30 s longer than it is now (the script keeps this up to date)."""
+    left = 0 if poll.closes_at_ms is None else -(-(poll.closes_at_ms - now_ms()) // 1000)
+    return min(polls.COUNTDOWN_MAX_SECONDS, max(polls.COUNTDOWN_MIN_SECONDS, left + 30))
+
+
+async def _poll_id(request: Request) -> int:
+    poll_id: int = request.path_params["poll_id"]
+    return poll_id
+
+
+async def console(request: Request, error: LiveError | None = None) -> Response:
+    """The console page; `?confirm=close` shows the second step of closing (no script)."""
+    session = await require_session(request, STAGE_CREW)
+    store = services(request).store
+    snapshot = await store.snapshot(await _poll_id(request))
+    poll = snapshot.poll
+    view = views.console_view(snapshot)
+    confirming = request.query_params.get("confirm") == "close" and poll.status.value == "open"
+    return render_admin(
+        request, "admin/console.html", session, status_code=error.status if error else 200,
+        poll=poll, view=view, names={f.id: f.name for f in poll.finalists},
+        error=i18n.gettext(error.message, **error.params) if error else None,
+        ballot_url=services(request).absolute(request, f"/p/{poll.code}"),
+        confirming=confirming, asked_at=now_ms(), presets=_presets(),
+        extend_seconds=_extended(poll), next_place=poll.winners - poll.revealed,
+    )  # fmt: skip
+
+
+async def console_ties(request: Request) -> Response:
+    """The ties part of the console alone, for the console's script to swap in."""
+    session = await require_session(request, STAGE_CREW)
+    snapshot = await services(request).store.snapshot(await _poll_id(request))
+    return render_admin(
+        request, "admin/_ties.html", session, poll=snapshot.poll,
+        view=views.console_view(snapshot), names={f.id: f.name for f in snapshot.poll.finalists},
+    )  # fmt: skip
+
+
+async def _act(request: Request, session: Session, poll: Poll, action: str, form: FormData) -> Any:
+    """Carry out one intent; returns what the audit log should keep of it."""
+    store = services(request).store
+    if action == "open":
+        await store.open_poll(poll.id)
+    elif action == "close":
+        asked = form.get("asked_at")  # when the second step was shown (server clock, ms)
+        asked_ms = (
+            int(asked)
+            if isinstance(asked, str) and asked.isascii() and asked.isdecimal() and len(asked) < 16
+            else 0
+        )
+        if form.get("confirm") != "yes" or now_ms() - asked_ms < CONFIRM_AFTER_MS:
+            raise ConfirmationNeeded
+        await store.close_poll(poll.id)
+    elif action in ("hide", "show"):
+        await store.set_hide_counts(poll.id, action == "hide")
+    elif action == "countdown":
+        seconds = polls.countdown_seconds(form.get("seconds"))
+        await store.set_countdown(poll.id, seconds)
+        return {"seconds": seconds}
+    elif action == "reveal":
+        place = _whole(form.get("place"), "place")
+        target = polls.reveal_target(poll, await store.get_result(poll.id), place)
+        if target <= poll.revealed:
+            raise AlreadyDone(N_("That place is shown already."))
+        await store.reveal_to(poll.id, target, poll.winners)
+        return {"place": place}
+    elif action == "tie":
+        return await _resolve_tie(request, session, poll, form)
+    elif action == "results":
+        if session.user.role not in ORGANISERS:
+            raise Forbidden(N_("Only an organiser can show the full result."))
+        polls.check_results_showable(poll)
+        await store.set_show_results(poll.id, form.get("shown") == "1")
+        return {"shown": form.get("shown") == "1"}
+    return None
+
+
+async def _resolve_tie(request: Request, session: Session, poll: Poll, form: FormData) -> Any:
+    rule = str(form.get("rule", ""))
+    if rule != TieRule.LOTS.value and session.user.role not in ORGANISERS:
+        raise Forbidden(
+            N_("Only an organiser can record a decision. A host can draw lots for the tie.")
+        )
+    order = [_whole(value, "order") for value in form.getlist("order")]
+    store = services(request).store
+    if poll.status is not PollStatus.CLOSED:
+        raise Conflict(N_("A tie can be resolved only after the poll is closed."))
+    resolution = polls.make_resolution(
+        poll, await store.get_result(poll.id), rule, order, str(form.get("note", "")),
+        session.user.email,
+    )  # fmt: skip
+    await store.resolve_tie(poll.id, resolution)
+    return {"rule": rule, "order": list(resolution.order), "seed": resolution.seed,
+            "note": resolution.note}  # fmt: skip
+
+
+async def poll_action(request: Request) -> Response:
+    """One intent from a console button: JSON for the console's script, else a redirect."""
+    action = request.path_params["action"]
+    session = await require_session(request, STAGE_CREW)
+    form = await request.form(**FORM_LIMITS)
+    check_csrf(session, form)
+    poll_id = await _poll_id(request)
+    url = str(request.app.url_path_for("poll_detail", poll_id=poll_id))
+    try:
+        if action not in ACTIONS:
+            raise NotFound(N_("Unknown action %(action)s."), action=action)
+        poll = await services(request).store.get_poll(poll_id)
+        try:
+            done = await _act(request, session, poll, action, form)
+        except AlreadyDone:
+            pass  # a repeated intent: what it asks for is so already
+        else:
+            await services(request).store.append_audit(
+                session.user.email, f"poll.{action}", f"poll:{poll_id}", after=done
+            )
+    except ConfirmationNeeded:
+        if wants_json(request):
+            raise
+        return RedirectResponse(f"{url}?confirm=close", status_code=303)
+    except LiveError as error:
+        if error.status >= 500 or wants_json(request):
+            raise
+        return await console(request, error)
+    if wants_json(request):
+        return JSONResponse({"ok": True})
+    return RedirectResponse(url, status_code=303)
+
+
+async def console_stream(websocket: WebSocket) -> None:
+    """The console view, to organisers and hosts only: full counts never leave this."""
+    if not origin_allowed(websocket):
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        return
+    try:
+        session = await current_session(websocket)
+        if session is None or session.user.role not in STAGE_CREW:
+            await websocket.close(code=CLOSE_UNAUTHORISED)
+            return
+        poll = await services(websocket).store.get_poll(websocket.path_params["poll_id"])
+    except NotFound:
+        await websocket.close(code=CLOSE_NOT_FOUND)
+        return
+    except LiveError:
+        await websocket.close(code=CLOSE_TRY_AGAIN_LATER)
+        return
+    await serve_view(websocket, poll.id, views.CONSOLE)
+
+
+routes = [
+    Route("/admin/polls/{poll_id:id}", console, name="poll_detail"),
+    Route("/admin/polls/{poll_id:id}/ties", console_ties, name="console_ties"),
+    Route("/admin/polls/{poll_id:id}/{action:str}", poll_action, methods=["POST"],
+          name="poll_action"),
+    WebSocketRoute("/admin/polls/{poll_id:id}/stream", console_stream, name="console_stream"),
+]  # fmt: skip
