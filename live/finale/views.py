@@ -95,10 +95,12 @@ def stage_view(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def phone_view(snapshot: Snapshot) -> dict[str, Any]:
-    """What a voter's phone follows: status, closing time and the revealed places."""
+    """What a voter's phone follows: status, closing time and the revealed places.
+
+    No version: it rises with every vote, and phones must hear nothing from a vote. A
+    stream's messages arrive in order, and each is the whole state."""
     poll = snapshot.poll
     return {
-        "version": poll.version,
         "status": poll.status.value,
         "closes_at": poll.closes_at if poll.status is PollStatus.OPEN else None,
         "winners": poll.winners,

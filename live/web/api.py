@@ -122,9 +122,10 @@ async def countdown(request: Request) -> Response:
     `{"seconds": null}` cancels the countdown."""
     await require_api_user(request, STAGE_CREW)
     body = await _json_object(request)
-    if "seconds" not in body:
+    value = body.get("seconds", "missing")
+    if isinstance(value, bool) or not (value is None or isinstance(value, int)):
         raise BadRequest(N_("Send seconds: a number, or null to cancel."), field="seconds")
-    seconds = polls.countdown_seconds(body["seconds"])
+    seconds = polls.countdown_seconds(value)
     poll = await services(request).store.set_countdown(_poll_id(request), seconds)
     return JSONResponse(poll_view(request, poll))
 

@@ -114,12 +114,9 @@ async def _act(request: Request, session: Session, poll: Poll, action: str, form
         await store.open_poll(poll.id)
     elif action == "close":
         asked = form.get("asked_at")  # when the second step was shown (server clock, ms)
-        asked_ms = (
-            int(asked)
-            if isinstance(asked, str) and asked.isascii() and asked.isdecimal() and len(asked) < 16
-            else 0
-        )
-        if form.get("confirm") != "yes" or now_ms() - asked_ms < CONFIRM_AFTER_MS:
+        valid = isinstance(asked, str) and asked.isascii() and asked.isdecimal() and len(asked) < 16
+        asked_ms = int(asked) if valid and isinstance(asked, str) else 0
+        if form.get("confirm") != "yes" or not asked_ms or now_ms() - asked_ms < CONFIRM_AFTER_MS:
             raise ConfirmationNeeded
         await store.close_poll(poll.id)
     elif action in ("hide", "show"):
