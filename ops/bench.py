@@ -5,7 +5,9 @@
 Needs `wrk` (Debian package). Everything runs on 127.0.0.1 on this machine: the load
 generator shares the CPU with the server, as in the performance budget (ROADMAP.md).
 Measures: baseline form POST req/s; durable votes/s and their p99 latency; ballot page
-req/s; vote-to-screen latency (vote acknowledged -> websocket snapshot that includes it).
+req/s; vote-to-screen latency (vote acknowledged -> websocket snapshot that includes it);
+host-to-phones latency (the host's "open" acknowledged -> the last of `--phones` phones
+following the show on their stream hears of it).
 """
 
 from __future__ import annotations
@@ -109,6 +111,43 @@ async def drain(socket: ClientConnection) -> None:
         pass
 
 
+async def snapshot(socket: ClientConnection) -> dict[str, object]:
+    """The next snapshot on a stream, past the clock message each stream starts with."""
+    while True:
+        message: dict[str, object] = json.loads(await socket.recv())
+        if message.get("type") != "clock":
+            return message
+
+
+async def host_to_phones(server: ServerProcess, token: str, phones: int) -> list[float]:
+    """Milliseconds from the host's "open" (acknowledged) to each phone hearing it."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as http:
+        poll = (await http.post("/api/polls", json={
+            "title": "Phones", "finalists": [{"name": n} for n in "ABCDE"]})).json()  # fmt: skip
+        crowd = [
+            await connect(f"{server.ws_url}/p/{poll['code']}/updates", compression=None)
+            for _ in range(phones)
+        ]
+        for phone in crowd:
+            await snapshot(phone)
+        heard: list[float] = []
+
+        async def wait_open(phone: ClientConnection) -> None:
+            while (await snapshot(phone))["status"] != "open":
+                pass
+            heard.append(time.perf_counter())
+
+        waiting = [asyncio.create_task(wait_open(phone)) for phone in crowd]
+        await asyncio.sleep(0.5)
+        await http.post(f"/api/polls/{poll['id']}/open")
+        acked = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*waiting), 30)
+        for phone in crowd:
+            await phone.close()
+    return sorted((t - acked) * 1000 for t in heard)
+
+
 async def vote_to_screen(server: ServerProcess, poll: dict[str, object], tokens: list[str],
                          rate: float, seconds: float,
                          subscribers: int) -> tuple[list[float], float]:  # fmt: skip
@@ -127,12 +166,14 @@ async def vote_to_screen(server: ServerProcess, poll: dict[str, object], tokens:
     await asyncio.sleep(1)
     per_screen_kb = (rss_mb(server.process.pid) - before) * 1024 / max(1, subscribers)
     async with connect(f"{server.ws_url}/p/{code}/stream") as socket:
-        first = json.loads(await socket.recv())
-        start_ballots = first["ballots"]
+        first = await snapshot(socket)
+        start_ballots = int(str(first["ballots"]))
 
         async def listen() -> None:
             async for raw in socket:
-                seen.append((time.perf_counter(), json.loads(raw)["ballots"]))
+                message = json.loads(raw)
+                if "ballots" in message:
+                    seen.append((time.perf_counter(), message["ballots"]))
 
         listener = asyncio.create_task(listen())
         acks: list[tuple[float, int]] = []
@@ -170,6 +211,12 @@ def main() -> int:
         type=int,
         default=1000,
         help="stage screens connected during the vote-to-screen run",
+    )
+    parser.add_argument(
+        "--phones",
+        type=int,
+        default=2000,
+        help="phones following the show in the host-to-phones run",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -210,6 +257,7 @@ def main() -> int:
                 server, poll, tokens[4000:], rate=100, seconds=8, subscribers=args.subscribers
             )
         )
+        to_phones = asyncio.run(host_to_phones(server, token, args.phones))
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -231,6 +279,8 @@ def main() -> int:
         figures["vote->screen samples"] = float(len(latencies))
     figures["screens connected during it"] = float(args.subscribers + 1)
     figures["server memory per screen KB"] = per_screen_kb
+    figures[f"host open->{args.phones} phones p50 ms"] = statistics.median(to_phones)
+    figures[f"host open->{args.phones} phones max ms"] = to_phones[-1]
     store = args.store_url or "sqlite (default)"
     print(f"live bench: store={store}, {args.seconds}s per run, {os.cpu_count()} cores")
     for name, value in figures.items():

@@ -112,7 +112,10 @@ async def cast_vote(request: Request) -> Response:
             status_code=error.status,
         )  # fmt: skip
     sent_at = _sent_at(form.get("sent_at"))
-    outcome = await services(request).store.cast_ballot(token, choices, sent_at)
+    try:
+        outcome = await services(request).store.cast_ballot(token, choices, sent_at)
+    except Conflict:  # closed meanwhile (by the host, or its closing time passed)
+        return _not_open(request, await services(request).store.get_poll(poll.id))
     if wants_json(request):
         body: dict[str, Any] = {
             "status": "recorded",
@@ -128,6 +131,8 @@ async def cast_vote(request: Request) -> Response:
 
 
 def _not_open(request: Request, poll: Poll) -> Response:
+    """409 with the reason: not open yet, or closed (its closing time may have passed
+    while the poll still says open: the store has refused the vote)."""
     if poll.status is PollStatus.DRAFT:
         error = Conflict(N_("Voting has not opened yet. Wait for the host to open it."))
     else:
