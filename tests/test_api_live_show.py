@@ -7,16 +7,17 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from live.store.models import Role
-from tests.conftest import api_headers, open_poll
+from tests.conftest import api_headers, open_poll, services_of
 from tests.test_api import vote
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_a_countdown_closes_the_poll_by_itself(
-    client: httpx.AsyncClient, organiser: dict[str, str]
+    client: httpx.AsyncClient, organiser: dict[str, str], app: Starlette
 ) -> None:
     poll = await open_poll(client, organiser)
     url = f"/api/polls/{poll['id']}"
@@ -40,6 +41,8 @@ async def test_a_countdown_closes_the_poll_by_itself(
     assert late.status_code == 409
     results = (await client.get(f"{url}/results", headers=organiser)).json()
     assert results["ballots"] == 1
+    closes = [e for e in await services_of(app).store.list_audit() if e.action == "poll.close"]
+    assert [(e.actor, e.subject) for e in closes] == [("countdown", f"poll:{poll['id']}")]
 
 
 async def test_countdowns_are_checked_and_can_be_cancelled(

@@ -86,6 +86,31 @@ async def test_the_countdown_closes_on_time_after_a_kill_9_and_a_restart(
         server.kill()
 
 
+async def test_another_process_closes_the_poll_when_the_one_that_set_it_is_gone(
+    tmp_path: Path, own_redis: RedisServer
+) -> None:
+    first = ServerProcess(tmp_path / "one", store_url=own_redis.url, LIVE_SECRET_KEY="k" * 40)
+    second = ServerProcess(tmp_path / "two", store_url=own_redis.url, LIVE_SECRET_KEY="k" * 40)
+    first.start()
+    second.start()
+    try:
+        token = first.organiser_token()
+        poll = open_new_poll(first, token)
+        timed = api(first, token, "POST", f"/api/polls/{poll['id']}/countdown", json={"seconds": 5})
+        first.kill()
+        closes_at = datetime.fromisoformat(timed["closes_at"])
+        async with connect(f"{second.ws_url}/p/{poll['code']}/updates") as handset:
+            while (await next_snapshot(handset, within=20))["status"] != "closed":
+                pass
+        late_by = time.time() - closes_at.timestamp()
+        assert -0.5 < late_by < 5, late_by  # generous
+        closed = api(second, token, "GET", f"/api/polls/{poll['id']}")
+        assert datetime.fromisoformat(closed["closed_at"]) == closes_at
+    finally:
+        first.kill()
+        second.kill()
+
+
 async def test_the_countdown_reaches_every_screen_and_closes_on_time(server: ServerProcess) -> None:
     token = server.organiser_token()
     poll = open_new_poll(server, token)

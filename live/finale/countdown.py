@@ -24,6 +24,7 @@ log = logging.getLogger("live.finale.countdown")
 RESCAN_SECONDS = 10.0
 RETRY_SECONDS = 0.05  # the store's clock may run a little behind this process's
 FAILURE_PAUSE_SECONDS = 1.0
+ACTOR = "countdown"  # who closed the poll, in the audit log
 
 
 class Closer:
@@ -96,6 +97,9 @@ class Closer:
                 continue
             if await self._store.close_if_due(poll_id, closes_at_ms):
                 log.info("poll %s closed at its closing time", poll_id)
+                await self._store.append_audit(
+                    ACTOR, "poll.close", f"poll:{poll_id}", after={"closes_at_ms": closes_at_ms}
+                )
             poll = await self._store.get_poll(poll_id)
             self._track(poll)
             retry = retry or (poll.id in self._due and self._due[poll.id] <= now)
