@@ -23,6 +23,7 @@ from live.errors import LiveError
 from live.finale.countdown import Closer
 from live.finale.hub import Hub
 from live.finale.poll_cache import PollCache
+from live.finale.theme_cache import ThemeCache
 from live.store import make_store
 from live.tokens import ContestLinks, VoterTokens
 from live.web import (
@@ -36,6 +37,7 @@ from live.web import (
     governance,
     people,
     stage,
+    theme,
 )
 from live.web.errors import on_client_gone, on_http_error, on_live_error, on_unexpected
 from live.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         polls=PollCache(store),
         contest=contest,
         selection=Selection(contest),
+        theme=ThemeCache(store),
     )
 
     @contextlib.asynccontextmanager
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *contest_jury.routes,
             *people.routes,
             *governance.routes,
+            *theme.routes,
             *api.routes,
             Route("/healthz", healthz, name="healthz"),
             Mount("/static", _HashedStaticFiles(directory=STATIC_DIR), name="static"),

@@ -332,6 +332,32 @@ def sheet_with_errors(page: Page, world: World) -> int:
     return 400
 
 
+def theme_with_errors(page: Page, world: World) -> int:
+    """The theme form refusing a grey background that no text reads on."""
+    visit(lambda w: "/admin/theme")(page, world)
+    page.locator("#f-background").fill("#777777")
+    post(page, "main form.stack button[type=submit]", 400)
+    expect(page.locator("#f-background-error")).to_be_visible()
+    return 400
+
+
+def theme_saved(page: Page, world: World) -> int:
+    """The theme form after saving an SVG logo through the browser: the logo, its removal
+    box and the preview drawn with it."""
+    visit(lambda w: "/admin/theme")(page, world)
+    page.locator("#f-logo").set_input_files(
+        files=[{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": THEME_LOGO}]
+    )
+    post(page, "main form.stack button[type=submit]", 200)
+    expect(page.locator("input[name=remove_logo]")).to_be_visible()
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth)")
+    return 200
+
+
+THEME_LOGO = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 20" width="80" height="40">'
+    b'<rect width="40" height="20" rx="3" fill="#f2b705"/></svg>'
+)
 PHONE_ONLY = ("phone",)
 BOTH = ("phone", "desktop")
 
@@ -391,6 +417,9 @@ CASES = [
     Case("people-invited", "organiser", people_after_invitation),
     Case("audit", "organiser", visit(lambda w: "/admin/audit")),
     Case("organisations", "organiser", visit(lambda w: "/admin/organisations")),
+    Case("theme", "organiser", visit(lambda w: "/admin/theme")),
+    Case("theme-errors", "organiser", theme_with_errors),
+    Case("theme-saved", "organiser", theme_saved),
     # The jury.
     Case("jury", "jury", visit(year_path("/jury"))),
     Case("jury-sheet", "jury", visit(lambda w: f"{year_path('/jury')(w)}/{w.unscored_id}")),

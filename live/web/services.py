@@ -12,6 +12,7 @@ from live.contest.selection import Selection
 from live.finale.countdown import Closer
 from live.finale.hub import Hub
 from live.finale.poll_cache import PollCache
+from live.finale.theme_cache import ThemeCache
 from live.store import Store
 from live.tokens import VoterTokens
 from live.web.templating import Templates
@@ -28,6 +29,7 @@ class Services:
     polls: PollCache
     contest: Contest
     selection: Selection
+    theme: ThemeCache
 
     def base_url(self, connection: HTTPConnection) -> str:
         """Where people reach us: LIVE_PUBLIC_URL behind a proxy, else the request's host."""
