@@ -83,10 +83,12 @@ async def ballot_page(request: Request) -> Response:
     else:
         ballot = await services(request).store.get_ballot(poll.id, token.voter_id)
     templates = services(request).templates
+    theme = await services(request).theme.current()
     context = {"poll": poll, "ballot": ballot, "chosen": ballot.choices if ballot else (),
-               "recorded": _choice_names(poll, ballot), "error": None}  # fmt: skip
+               "recorded": _choice_names(poll, ballot), "error": None, "theme": theme}  # fmt: skip
     if ballot is None:  # the same page for every voter who has not voted yet
-        response = templates.render_shared(request, (poll.id, poll.version), "ballot.html", context)
+        key = (poll.id, poll.version, theme.stamp if theme else None)
+        response = templates.render_shared(request, key, "ballot.html", context)
     else:
         response = templates.render(request, "ballot.html", context)
     if fresh_cookie is not None:

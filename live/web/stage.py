@@ -52,9 +52,11 @@ async def stage_page(request: Request) -> Response:
         return RedirectResponse(f"/s/{poll.code}", status_code=301)
     url = join_url(request, poll.code)
     parts = urlsplit(url)
+    theme = await services(request).theme.current()
     return services(request).templates.render(
         request, "stage.html",
-        {"poll": poll, "join_url": url, "join_host": parts.netloc, "join_path": parts.path},
+        {"poll": poll, "join_url": url, "join_host": parts.netloc, "join_path": parts.path,
+         "theme": theme},
     )  # fmt: skip
 
 
