@@ -3,7 +3,9 @@
 The `.po` files under `live/locale/` are the source; they are compiled in memory when
 the app starts, so there is no build step and no binary file in the repository.
 The request's language lives in a context variable set by `LocaleMiddleware`; code and
-templates call `gettext` and get the right language without passing it around.
+templates call `gettext` and get the right language without passing it around. It comes
+from `?lang=`, else the language cookie the switcher sets, else the browser's
+`Accept-Language`, else bokmål.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 LANGUAGES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English"}
 DEFAULT_LANGUAGE = "nb"
 LANGUAGE_COOKIE = "live_lang"
+# Primary subtags a browser may send, to ours: `no` (Norwegian) is written as bokmål.
+_PRIMARY_TAGS = {"nb": "nb", "nob": "nb", "no": "nb", "nor": "nb", "nn": "nn", "nno": "nn",
+                 "en": "en", "eng": "en"}  # fmt: skip
 
 _current: ContextVar[str] = ContextVar("live_language", default=DEFAULT_LANGUAGE)
 _catalogues: dict[str, NullTranslations] = {}
@@ -54,15 +59,46 @@ def ngettext(singular: str, plural: str, number: int, **params: object) -> str:
     return translated % {"num": number, **params}
 
 
-def pick_language(query_value: str | None, cookie_value: str | None) -> str:
+def parse_accept_language(header: str | None) -> str | None:
+    """The first of our languages in an `Accept-Language` header, or None.
+
+    Ranges are taken highest q first, ties in the order the header lists them; only the
+    primary subtag counts (`nb-NO`, `en-GB`); `*`, `q=0` and unknown languages are passed
+    over. A malformed range is passed over too, so any header, however broken, gives an
+    answer and never an error."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((header or "").split(",")):
+        tag, *params = item.split(";")
+        language = _PRIMARY_TAGS.get(tag.strip().lower().replace("_", "-").split("-")[0])
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                quality = _quality(value)
+        if language is not None and 0 < quality <= 1:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else None
+
+
+def _quality(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        return 0.0  # an unreadable weight: not asked for (NaN falls out the same way)
+
+
+def pick_language(
+    query_value: str | None, cookie_value: str | None, accept_language: str | None = None
+) -> str:
+    """`?lang=`, else the cookie the switcher set, else the browser's wish, else bokmål."""
     for candidate in (query_value, cookie_value):
         if candidate in LANGUAGES:
             return candidate
-    return DEFAULT_LANGUAGE
+    return parse_accept_language(accept_language) or DEFAULT_LANGUAGE
 
 
 class LocaleMiddleware:
-    """Sets the language for the request from `?lang=` or the language cookie."""
+    """Sets the request's language: `?lang=`, the language cookie, `Accept-Language`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -75,7 +111,9 @@ class LocaleMiddleware:
 
         connection = HTTPConnection(scope)
         language = pick_language(
-            connection.query_params.get("lang"), connection.cookies.get(LANGUAGE_COOKIE)
+            connection.query_params.get("lang"),
+            connection.cookies.get(LANGUAGE_COOKIE),
+            connection.headers.get("accept-language"),
         )
         token = _current.set(language)
         try:

@@ -221,3 +221,34 @@ def test_the_chosen_owner_survives_another_search(
     search.fill("Tråante")
     search.fill("")
     expect(owner).to_have_value(STAVANGER)
+
+
+@pytest.mark.browser
+def test_a_field_with_a_limit_counts_its_characters_and_never_cuts(
+    server: ServerProcess, year: int, phone: BrowserContext
+) -> None:
+    form_url = f"{server.url}/ideer/{year}/ny?lang=en"
+    page = phone.new_page()
+    problems = watch_errors(page, form_url)
+    page.goto(form_url)
+    title, hint = page.locator("#f-title"), page.locator("#f-title-limit")
+    expect(hint).to_have_text("At most 120 characters.")
+    title.fill("Hei 😀")  # an emoji is one character, as the server counts
+    expect(hint).to_have_text("5 of 120 characters.")
+    too_long = "T" * 121
+    title.fill(too_long)
+    expect(title).to_have_value(too_long)  # pasted whole: nothing cuts it
+    expect(hint).to_have_text("121 of 120 characters: 1 too many.")
+    expect(hint).to_have_class(re.compile(r"\bover\b"))
+    page.wait_for_timeout(1200)  # the count is read out once typing pauses
+    expect(page.locator("p[aria-live=polite].visually-hidden")).to_have_text(
+        "121 of 120 characters: 1 too many."
+    )
+    with page.expect_navigation(timeout=WAIT_MS):
+        page.locator("button[name=action][value=draft]").click()
+    expect(page.locator("#f-title-error")).to_have_text("Write at most 120 characters.")
+    expect(page.locator("#f-title")).to_have_value(too_long)
+    expect(hint).to_have_text("121 of 120 characters: 1 too many.")  # counted on load too
+    title.fill("")
+    expect(hint).to_have_text("At most 120 characters.")
+    assert problems == []

@@ -21,6 +21,7 @@ from live.errors import N_, BadRequest, Conflict
 OSLO = ZoneInfo("Europe/Oslo")
 DEFAULT_FINALISTS = 5
 MAX_FINALISTS = 10
+TITLE_MAX = 200  # characters
 
 
 class Stage(StrEnum):
@@ -136,8 +137,9 @@ def check_edition(
     if not text.isdecimal() or not 2000 <= int(text) <= 2100:
         raise BadRequest(N_("Give the year as four digits, such as 2022."), "year")
     name = str(title or "").strip()
-    if not name or len(name) > 200:
-        raise BadRequest(N_("Give a title of at most 200 characters."), "title")
+    if not name or len(name) > TITLE_MAX:
+        raise BadRequest(N_("Give a title of at most %(limit)s characters."), "title",
+                         limit=TITLE_MAX)  # fmt: skip
     count = str(finalists or "").strip()
     if not count.isdecimal() or not 2 <= int(count) <= MAX_FINALISTS:
         raise BadRequest(N_("The number of finalists must be between 2 and 10."), "finalists")

@@ -35,6 +35,7 @@ from live.tokens import ContestLinks, new_secret
 
 RETRIES = 30
 RULES = "rules"  # `Idea.routed_by` when the call's rules placed the idea
+ROUTING_NOTE_MAX = 500  # characters
 
 
 async def change(
@@ -226,13 +227,16 @@ class Contest:
             raise BadRequest(N_("Choose a network from the list."), "network_id")
         if not note.strip():
             raise BadRequest(N_("Say why the idea moves; the note is kept on record."), "note")
+        if len(note.strip()) > ROUTING_NOTE_MAX:
+            raise BadRequest(N_("Write at most %(limit)s characters."), "note",
+                             limit=ROUTING_NOTE_MAX)  # fmt: skip
         if nominated:
             raise Conflict(N_("The idea is nominated; withdraw the nomination before moving it."))
 
         def move(data: dict[str, Any] | None) -> dict[str, Any]:
             if data is None:
                 raise NotFound(N_("There is no idea number %(number)s."), number=idea_id)
-            data.update(network_id=network_id, routed_by=actor, routing_reason=note.strip()[:500])
+            data.update(network_id=network_id, routed_by=actor, routing_reason=note.strip())
             return data
 
         return Idea.from_record(await change(self.store, "idea", str(idea_id), move,

@@ -216,7 +216,7 @@ class Selection:
             ideas = [await self.contest.idea(idea_id) for idea_id in chosen]
             draft = polls.check_draft(
                 edition.title, Method.SINGLE, polls.DEFAULT_WINNERS,
-                [{"name": i.title, "owner": i.owner_label[: polls.OWNER_MAX],
+                [{"name": i.title, "owner": _shortened(i.owner_label, polls.OWNER_MAX),
                   "pitch": _pitch(i)} for i in ideas],
             )  # fmt: skip
             poll = await self.store.create_poll(draft)
@@ -225,8 +225,14 @@ class Selection:
 
 
 def _pitch(idea: Idea) -> str:
-    need = " ".join(str(idea.answers.get("need", "")).split())
-    return need if len(need) <= polls.PITCH_MAX else need[: polls.PITCH_MAX - 1] + "…"
+    return _shortened(str(idea.answers.get("need", "")), polls.PITCH_MAX)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """An idea's text made to fit a finalist's field, with "…" where it was shortened:
+    an excerpt for the stage, while the idea keeps its whole text."""
+    words = " ".join(text.split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
 
 
 def _check_scores(criteria: tuple[Criterion, ...], scores: dict[str, str]) -> dict[str, int]:

@@ -17,6 +17,7 @@ from live import i18n
 from live.contest.editions import (
     DEADLINES,
     DEFAULT_FINALISTS,
+    TITLE_MAX,
     Edition,
     check_edition,
     format_local,
@@ -25,7 +26,8 @@ from live.contest.editions import (
 from live.contest.ideas import OPTION_MSGIDS
 from live.contest.jury import default_criteria
 from live.contest.nominations import places_left
-from live.contest.records import Idea
+from live.contest.records import ROUTING_NOTE_MAX, Idea
+from live.contest.selection import RATIONALE_MAX
 from live.errors import N_, BadRequest, Forbidden, LiveError, NotFound
 from live.store.models import Role, Session
 from live.web.admin import FORM_LIMITS, render_admin
@@ -102,7 +104,8 @@ async def edition_form(request: Request) -> Response:
             error, field, status = error_text(problem), problem.field, problem.status
     return render_contest(request, "contest/edition_form.html", session,
                           status_code=status, edition=edition, version=version,
-                          values=values, error=error, error_field=field)  # fmt: skip
+                          values=values, error=error, error_field=field,
+                          title_max=TITLE_MAX)  # fmt: skip
 
 
 async def edition_page(request: Request) -> Response:
@@ -151,8 +154,9 @@ async def idea_list(request: Request) -> Response:
 
 async def idea_page(
     request: Request, session: Session | None = None, error: str | None = None,
-    status_code: int = 200,
+    status_code: int = 200, values: dict[str, str] | None = None, error_field: str | None = None,
 ) -> Response:  # fmt: skip
+    """An idea with its routing and nomination forms; after a refusal, what was typed."""
     session = session or await require_session(request, NOMINATORS)
     contest, selection = services(request).contest, services(request).selection
     edition, _ = await contest.edition(request.path_params["year"])
@@ -163,7 +167,9 @@ async def idea_page(
     directory = await contest.directory()
     return render_contest(
         request, "contest/idea.html", session, status_code=status_code, edition=edition,
-        idea=idea, error=error, networks=directory.networks, stage=edition.stage(contest.clock()),
+        idea=idea, error=error, error_field=error_field, values=values or {},
+        limits={"note": ROUTING_NOTE_MAX, "rationale": RATIONALE_MAX},
+        networks=directory.networks, stage=edition.stage(contest.clock()),
         nomination=next((n for n in nominations if n.idea_id == idea.id), None),
         network_places=places_left(sum(1 for n in nominations if n.network_id == idea.network_id)),
     )  # fmt: skip
@@ -195,7 +201,8 @@ async def idea_action(request: Request) -> Response:
     except LiveError as problem:
         if problem.status in (403, 404):
             raise  # not theirs to see: the plain error page, not the idea
-        return await idea_page(request, session, error_text(problem), problem.status)
+        return await idea_page(request, session, error_text(problem), problem.status,
+                               values, problem.field)  # fmt: skip
     return RedirectResponse(f"/admin/contest/{year}/ideas/{idea_id}", status_code=303)
 
 

@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live.contest.jury import Criterion
+from live.contest.selection import COMMENT_MAX
 from live.errors import N_, BadRequest, LiveError, NotFound
 from live.store.models import Role, Session
 from live.web.admin import FORM_LIMITS
@@ -17,6 +18,8 @@ from live.web.services import services
 
 JURY = frozenset({Role.JURY})
 MAX_CRITERIA = 20
+CRITERION_FIELDS = ("id", "text", "weight", "scale_min", "scale_max")
+CRITERION_ID_MAX, CRITERION_TEXT_MAX = 40, 300  # characters
 
 
 async def jury_list(request: Request) -> Response:
@@ -62,16 +65,24 @@ async def sheet_form(request: Request) -> Response:
             error, field, status = error_text(problem), problem.field, problem.status
     return render_contest(request, "contest/sheet.html", session, status_code=status,
                           edition=edition, idea=idea, values=values, error=error,
-                          error_field=field, stage=edition.stage(contest.clock()))  # fmt: skip
+                          error_field=field, stage=edition.stage(contest.clock()),
+                          comment_max=COMMENT_MAX)  # fmt: skip
 
 
 def _criteria_from(values: dict[str, str]) -> tuple[Criterion, ...]:
     criteria = []
     for row in range(1, MAX_CRITERIA + 1):
-        fields = {k: values.get(f"{k}_{row}", "").strip()
-                  for k in ("id", "text", "weight", "scale_min", "scale_max")}  # fmt: skip
+        fields = {k: values.get(f"{k}_{row}", "").strip() for k in CRITERION_FIELDS}
         if not any(fields.values()):
             continue
+        if len(fields["id"]) > CRITERION_ID_MAX:
+            raise BadRequest(N_("Row %(row)s: the id is too long: at most %(limit)s characters."),
+                             f"id_{row}", row=row, limit=CRITERION_ID_MAX)  # fmt: skip
+        if len(fields["text"]) > CRITERION_TEXT_MAX:
+            raise BadRequest(
+                N_("Row %(row)s: the criterion is too long: at most %(limit)s characters."),
+                f"text_{row}", row=row, limit=CRITERION_TEXT_MAX,
+            )  # fmt: skip
         try:
             criterion = Criterion(fields["id"], fields["text"],
                                   float(fields["weight"].replace(",", ".")),
@@ -97,8 +108,8 @@ async def criteria(request: Request) -> Response:
     session = await require_session(request, ORGANISERS)
     contest, selection = services(request).contest, services(request).selection
     edition, version = await contest.edition(request.path_params["year"])
-    rows = list(edition.criteria)
-    error, status = None, 200
+    rows: list[Criterion | dict[str, str] | None] = list(edition.criteria)
+    error, field, status = None, None, 200
     if request.method == "POST":
         async with request.form(**FORM_LIMITS) as form:
             check_csrf(session, form)
@@ -110,12 +121,23 @@ async def criteria(request: Request) -> Response:
             return RedirectResponse(f"/admin/contest/{edition.year}/criteria?saved=1",
                                     status_code=303)  # fmt: skip
         except LiveError as problem:
-            error, status = error_text(problem), problem.status
+            error, field, status = error_text(problem), problem.field, problem.status
+            rows = _typed_rows(values)
     locked = bool(await selection.sheets(edition.year))
     return render_contest(request, "contest/criteria.html", session, status_code=status,
                           edition=edition, version=version, rows=rows, error=error,
-                          locked=locked, blank=MAX_CRITERIA - len(rows),
+                          error_field=field, locked=locked, blank=MAX_CRITERIA - len(rows),
+                          id_max=CRITERION_ID_MAX, text_max=CRITERION_TEXT_MAX,
                           saved="saved" in request.query_params)  # fmt: skip
+
+
+def _typed_rows(values: dict[str, str]) -> list[Criterion | dict[str, str] | None]:
+    """The rows as they were typed, each in its place, to show again beside the error."""
+    rows = [{k: values.get(f"{k}_{row}", "") for k in CRITERION_FIELDS}
+            for row in range(1, MAX_CRITERIA + 1)]  # fmt: skip
+    while rows and not any(rows[-1].values()):
+        rows.pop()
+    return [row if any(row.values()) else None for row in rows]
 
 
 async def ranking(

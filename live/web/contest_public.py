@@ -22,6 +22,7 @@ from live.errors import LiveError
 from live.web.services import services
 
 IDEA_FORM_LIMITS = {"max_fields": 120, "max_files": 0, "max_part_size": 16384}
+_LIMITS = {name: limit for name, limit, _ in ideas.TEXT_FIELDS}  # characters, by field
 
 
 def _answers(form: FormData) -> dict[str, str | list[str]]:
@@ -62,7 +63,7 @@ async def _form_page(
     stage = edition.stage(contest.clock())
     return services(request).templates.render(request, "contest/idea_form.html", {
         "edition": edition, "idea": idea, "values": values, "errors": errors,
-        "editable": stage is Stage.SUBMISSION, "notice": notice,
+        "editable": stage is Stage.SUBMISSION, "notice": notice, "limits": _LIMITS,
         "deadline": format_local(edition.submission_deadline),
         "owners": ideas.owner_choices(await contest.directory()),
         "goals": _translated("goal", ideas.GOALS),

@@ -35,13 +35,15 @@ from live.web.auth import (
 )
 from live.web.services import services
 
+EMAIL_MAX = 200  # characters
+
 
 async def people(request: Request) -> Response:
     """Everyone with an account, and the form to invite someone."""
     session = await require_session(request, ORGANISERS)
     store = services(request).store
     values: dict[str, str] = {"role": Role.COORDINATOR.value}
-    link, error, status, mailed = None, None, 200, False
+    link, error, field, status, mailed = None, None, None, 200, False
     if request.method == "POST":
         async with request.form(**FORM_LIMITS) as form:
             check_csrf(session, form)
@@ -53,17 +55,21 @@ async def people(request: Request) -> Response:
             if problem.status >= 500:
                 raise
             error, status = i18n.gettext(problem.message, **problem.params), problem.status
+            field = problem.field
     directory = await services(request).contest.directory()
     return render_admin(request, "admin/people.html", session, status_code=status,
                         users=await store.list_users(), networks=directory.networks,
-                        values=values, link=link, mailed=mailed, error=error)  # fmt: skip
+                        values=values, link=link, mailed=mailed, error=error,
+                        error_field=field, email_max=EMAIL_MAX)  # fmt: skip
 
 
 async def _invite(request: Request, actor: str, values: dict[str, str]) -> tuple[str, bool]:
     """Make (or renew) an invited account; the link to share, and whether it was mailed."""
     store, contest = services(request).store, services(request).contest
     email = values.get("email", "").strip()
-    if not is_email(email) or len(email) > 200:
+    if len(email) > EMAIL_MAX:
+        raise BadRequest(N_("Write at most %(limit)s characters."), "email", limit=EMAIL_MAX)
+    if not is_email(email):
         raise BadRequest(N_("Give an e-mail address such as name@kommune.no."), "email")
     try:
         role = Role(values.get("role", ""))
