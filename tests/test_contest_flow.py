@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from live.config import Settings
 from live.contest.editions import OSLO
 from live.store.models import Role
+from live.store.timestamps import now_ms
 from tests.conftest import BASE_URL, api_headers, log_in, make_user
 
 pytestmark = pytest.mark.asyncio
@@ -335,9 +336,13 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
                 f"/p/{poll['code']}", data={"choice": str(poll["finalists"][finalist]["id"])}
             )
             assert cast.status_code == 303
+    asked_at = str(now_ms() - 2000)  # the second step of closing, taken a moment later
     assert (
-        await post_form(org, f"/admin/polls/{poll_id}", f"/admin/polls/{poll_id}/close")
-    ).status_code == 303
+        await post_form(
+            org, f"/admin/polls/{poll_id}", f"/admin/polls/{poll_id}/close",
+            confirm="yes", asked_at=asked_at,
+        )
+    ).status_code == 303  # fmt: skip
     result = (await org.get(f"/api/polls/{poll_id}/results", headers=headers)).json()
     assert result["status"] == "closed" and result["ballots"] == 16
     names = {f["id"]: f["name"] for f in poll["finalists"]}

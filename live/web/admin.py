@@ -44,7 +44,7 @@ def _login_form(request: Request, email: str, target: str, error: LiveError | No
     token = new_secret()
     response = services(request).templates.render(
         request, "admin/login.html",
-        {"error": i18n.gettext(error.message) if error else None, "email": email[:200],
+        {"error": i18n.gettext(error.message) if error else None, "email": email,
          "next": target, "csrf": token},
         status_code=error.status if error else 200,
     )  # fmt: skip
@@ -185,7 +185,7 @@ async def _poll_form(request: Request, poll: Poll | None) -> Response:
         return render_admin(request, "admin/poll_form.html", session, status_code=error.status,
                        poll=poll, values=_form_values(form, poll),
                        error=i18n.gettext(error.message, **error.params),
-                       problems=_problem_texts(error))  # fmt: skip
+                       error_field=error.field, problems=_problem_texts(error))  # fmt: skip
     finally:
         await form.close()  # an uploaded file is spooled to a temporary file
     await store.append_audit(

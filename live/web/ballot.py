@@ -59,7 +59,7 @@ async def join(request: Request) -> Response:
     except LiveError as error:
         return services(request).templates.render(
             request, "home.html",
-            {"error": i18n.gettext(error.message, **error.params), "code": typed[:20]},
+            {"error": i18n.gettext(error.message, **error.params), "code": typed},
             status_code=error.status,
         )  # fmt: skip
     return RedirectResponse(_ballot_path(poll), status_code=303)
