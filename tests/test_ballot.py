@@ -213,6 +213,15 @@ async def test_a_stale_retry_changes_nothing(
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "sent_at"
 
 
+def ballot_is_locked(html: str) -> bool:
+    """The ballot is shown (a phone can follow the show) but nothing in it can be used."""
+    return (
+        '<form id="ballot"' in html
+        and '<fieldset id="choices" disabled>' in html
+        and '<button type="submit" disabled>' in html
+    )
+
+
 async def test_draft_and_closed_polls_show_their_state(
     client: httpx.AsyncClient, organiser: dict[str, str]
 ) -> None:
@@ -224,7 +233,7 @@ async def test_draft_and_closed_polls_show_their_state(
         )
     ).json()
     page = await client.get(path_of(draft["ballot_url"]))
-    assert '<form id="ballot"' not in page.text and "ikke åpnet" in page.text
+    assert ballot_is_locked(page.text) and "ikke åpnet" in page.text
     async with voter_client(client) as voter:
         await voter.get(path_of(draft["ballot_url"]))
         refused = await voter.post(path_of(draft["ballot_url"]), data={"choice": "1"}, headers=JSON)
@@ -232,7 +241,7 @@ async def test_draft_and_closed_polls_show_their_state(
     await client.post(f"/api/polls/{draft['id']}/open", headers=organiser)
     await client.post(f"/api/polls/{draft['id']}/close", headers=organiser)
     closed = await client.get(path_of(draft["ballot_url"]))
-    assert '<form id="ballot"' not in closed.text and "stengt" in closed.text
+    assert ballot_is_locked(closed.text) and "stengt" in closed.text
 
 
 async def test_join_by_code_forgives_case_and_spaces(
@@ -319,9 +328,46 @@ async def test_the_shared_ballot_page_follows_the_poll_and_the_language(
     url = path_of(poll["ballot_url"])
     first = await client.get(url)
     assert 'id="ballot"' in first.text and "Stem</button>" in first.text
+    assert not ballot_is_locked(first.text) and " disabled" not in first.text
     english = await client.get(url + "?lang=en", headers={"Cookie": ""})
     assert "Vote</button>" in english.text
     await client.post(f"/api/polls/{poll['id']}/close", headers=organiser)
     async with voter_client(client) as newcomer:  # a phone that has not voted
         closed = await newcomer.get(url)
-    assert 'id="ballot"' not in closed.text and "stengt" in closed.text
+    assert ballot_is_locked(closed.text) and "stengt" in closed.text
+
+
+async def test_a_vote_after_the_closing_time_gets_a_clear_409(
+    client: httpx.AsyncClient, organiser: dict[str, str], app: Starlette
+) -> None:
+    poll = await open_poll(client, organiser)
+    choice = str(poll["finalists"][0]["id"])
+    async with voter_client(client) as phone, voter_client(client) as other:
+        await phone.get(path_of(poll["ballot_url"]))
+        await other.get(path_of(poll["ballot_url"]))
+        await services_of(app).store.set_countdown(poll["id"], 0)  # the time is up now
+        answer = await phone.post(
+            path_of(poll["ballot_url"]), data={"choice": choice}, headers=JSON
+        )
+        assert answer.status_code == 409 and "stengt" in answer.json()["error"]["message"]
+        page = await other.post(path_of(poll["ballot_url"]), data={"choice": choice})
+        assert page.status_code == 409 and 'role="alert"' in page.text and "stengt" in page.text
+    assert (await results(client, organiser, poll))["ballots"] == 0
+
+
+async def test_a_reload_shows_the_places_revealed_so_far(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
+    poll = await open_poll(client, organiser)
+    ids = [f["id"] for f in poll["finalists"]]
+    for choice in [ids[0]] * 3 + [ids[1]] * 2 + [ids[2]]:
+        async with voter_client(client) as phone:
+            await phone.get(path_of(poll["ballot_url"]))
+            await phone.post(path_of(poll["ballot_url"]), data={"choice": str(choice)})
+    await client.post(f"/api/polls/{poll['id']}/close", headers=organiser)
+    page = await client.get(path_of(poll["ballot_url"]))
+    assert "Charlie" not in page.text.split('id="podium"')[1].split("</ul>")[0]
+    await client.post(f"/api/polls/{poll['id']}/reveal", json={"place": 3}, headers=organiser)
+    revealed = await client.get(path_of(poll["ballot_url"]))
+    podium = revealed.text.split('id="podium"')[1].split("</ul>")[0]
+    assert "Charlie" in podium and "Alfa" not in podium and "Bravo" not in podium

@@ -185,6 +185,8 @@ def test_ballot_on_a_phone_votes_without_reload_and_changes_the_vote(
     assert found["ballots"] == 1
     assert scores(server, token, poll)[finalist_id(poll, 1)] == 1
 
+    expect(page.get_by_role("heading", name="Takk for at du stemte")).to_be_focused()
+    page.get_by_role("button", name="Endre stemmen min").click()
     second = FINALISTS[3]["name"]
     page.locator("label.choice", has_text=second).click()
     expect(page.get_by_role("radio", name=second)).to_be_checked()

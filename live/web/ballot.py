@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from live import i18n
 from live.errors import N_, BadRequest, Conflict, LiveError
+from live.finale import views
 from live.finale.polls import parse_choices
 from live.store.codes import normalise_code
 from live.store.models import Ballot, Poll, PollStatus
@@ -29,6 +30,16 @@ async def _poll_for(request: Request) -> Poll:
 
 def _ballot_path(poll: Poll) -> str:
     return f"/p/{poll.code}"
+
+
+async def _podium(request: Request, poll: Poll) -> list[dict[str, Any]]:
+    """The places revealed so far, as the phones' stream has them (for a reload)."""
+    if poll.status is not PollStatus.CLOSED or not poll.revealed:
+        return []
+    podium: list[dict[str, Any]] = views.phone_view(
+        await services(request).store.snapshot(poll.id)
+    )["podium"]
+    return podium
 
 
 def _set_voter_cookie(request: Request, response: Response, poll: Poll, value: str) -> None:
@@ -83,12 +94,11 @@ async def ballot_page(request: Request) -> Response:
     else:
         ballot = await services(request).store.get_ballot(poll.id, token.voter_id)
     templates = services(request).templates
-    theme = await services(request).theme.current()
     context = {"poll": poll, "ballot": ballot, "chosen": ballot.choices if ballot else (),
-               "recorded": _choice_names(poll, ballot), "error": None, "theme": theme}  # fmt: skip
+               "recorded": _choice_names(poll, ballot), "error": None,
+               "podium": await _podium(request, poll)}  # fmt: skip
     if ballot is None:  # the same page for every voter who has not voted yet
-        key = (poll.id, poll.version, theme.stamp if theme else None)
-        response = templates.render_shared(request, key, "ballot.html", context)
+        response = templates.render_shared(request, (poll.id, poll.version), "ballot.html", context)
     else:
         response = templates.render(request, "ballot.html", context)
     if fresh_cookie is not None:

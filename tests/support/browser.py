@@ -3,8 +3,9 @@ phone-sized contexts, and a watcher for console errors and CSP violations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import (
@@ -63,6 +64,18 @@ def watch_errors(page: Page, form_url: str | None = None) -> list[str]:
     return problems
 
 
+def _norwegian(new_context: Callable[..., BrowserContext]) -> Callable[..., BrowserContext]:
+    """Contexts that ask for bokmål, as the audience's phones and the organisers' laptops
+    do (Chromium asks for en-US otherwise, and the pages follow Accept-Language); a test
+    that wants another language passes `locale`."""
+
+    def make(**options: Any) -> BrowserContext:
+        options.setdefault("locale", "nb-NO")
+        return new_context(**options)
+
+    return make
+
+
 @pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as p:
@@ -74,6 +87,7 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     launched = playwright_instance.chromium.launch(
         executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
     )
+    launched.new_context = _norwegian(launched.new_context)  # type: ignore[method-assign]
     yield launched
     launched.close()
 
