@@ -4,8 +4,8 @@ One server is set up once for the module with everything the pages show: an open
 ranked, a closed and a tied finale poll with votes; one contest taking ideas (the public
 form, a submitted idea's private link) and one in the jury stage (ideas submitted over
 HTTP, nominated by an organiser after the submission deadline was moved into the past,
-one nominee scored by a jury member). Organisers and the jury log in through the login
-page in Chromium. Each page is then opened on a phone (and on a desktop where people use
+one nominee scored by a jury member). Organisers, a host and the jury log in through the
+login page in Chromium. Each page is then opened on a phone (and on a desktop where people use
 both) and axe-core checks it against the WCAG 2.0/2.1 A and AA rules; the page must also
 not scroll sideways (1.4.10 Reflow, which axe does not check) and must log no console
 error or CSP violation. A failing page leaves a screenshot in `test-artifacts/`.
@@ -46,6 +46,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 PASSWORD = "a long password"
 ORGANISER = "arrangor@example.no"
 JURY = "jury@example.no"
+HOST = "host@example.no"
 DEADLINES = ("submission_deadline", "nomination_deadline", "jury_deadline", "finale_at")
 FINALISTS = [
     {"name": "Digital byggesøknad", "owner": "Stavanger kommune", "pitch": "Én søknad for alle."},
@@ -184,6 +185,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterato
 def build_world(server: ServerProcess, browser: Browser) -> World:
     token = server.organiser_token(ORGANISER)
     server.live("create-user", JURY, "--role", "jury", LIVE_PASSWORD=PASSWORD)
+    server.live("create-user", HOST, "--role", "host", LIVE_PASSWORD=PASSWORD)
     polls = {
         "open": make_poll(server, token, [0, 0, 1]),
         "ranked": make_poll(server, token, [], method="ranked"),
@@ -247,6 +249,7 @@ def build_world(server: ServerProcess, browser: Browser) -> World:
         states={
             "organiser": browser_login(browser, server, ORGANISER),
             "jury": browser_login(browser, server, JURY),
+            "host": browser_login(browser, server, HOST),
         },
     )
 
@@ -354,6 +357,19 @@ def theme_saved(page: Page, world: World) -> int:
     return 200
 
 
+def console_path(world: World) -> str:
+    """The host console of the open poll."""
+    return f"/admin/polls/{world.poll_id('open')}"
+
+
+def console_close_dialog(page: Page, world: World) -> int:
+    """The console's close dialog, once its confirm button has armed (nothing is closed)."""
+    visit(console_path)(page, world)
+    page.locator('#console button[data-intent="close-step"]').click()
+    expect(page.locator("#close-confirm")).to_be_enabled(timeout=WAIT_MS)
+    return 200
+
+
 THEME_LOGO = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 20" width="80" height="40">'
     b'<rect width="40" height="20" rx="3" fill="#f2b705"/></svg>'
@@ -403,6 +419,11 @@ CASES = [
     Case("poll-open", "organiser", visit(lambda w: f"/admin/polls/{w.poll_id('open')}")),
     Case("poll-closed", "organiser", visit(lambda w: f"/admin/polls/{w.poll_id('closed')}")),
     Case("poll-tied", "organiser", visit(lambda w: f"/admin/polls/{w.poll_id('tied')}")),
+    Case("poll-confirm-close", "organiser", visit(lambda w: f"{console_path(w)}?confirm=close")),
+    Case("poll-close-dialog", "organiser", console_close_dialog),
+    # Hosts: the console runs the show; a tie offers lots, not a decision.
+    Case("poll-open-host", "host", visit(console_path)),
+    Case("poll-tied-host", "host", visit(lambda w: f"/admin/polls/{w.poll_id('tied')}")),
     # Organisers: the contest.
     Case("contests", "organiser", visit(lambda w: "/admin/contest")),
     Case("contest-new", "organiser", visit(lambda w: "/admin/contest/new")),

@@ -168,7 +168,9 @@
   });
 
   $("close-cancel").addEventListener("click", function () { dialog.close(); });
-  dialog.addEventListener("close", function () { clearTimeout(armTimer); });
+  // The close event comes a moment after the dialog closed: if it was opened again in
+  // that moment, the new timer must stand, or the confirm button would never arm.
+  dialog.addEventListener("close", function () { if (!dialog.open) clearTimeout(armTimer); });
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || dialog.open) return;
