@@ -13,7 +13,8 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from live.finale.theme import LOGO_MAX_BYTES, RECORD_KEY, RECORD_KIND
-from live.store.models import Role
+from live.store.models import FinalistDraft, PollDraft, Role
+from live.tally import Method
 from tests.conftest import BASE_URL, log_in, make_user, services_of
 from tests.test_finale_theme import SVG_LOGO, png
 
@@ -280,3 +281,19 @@ async def test_the_theme_partial_links_the_stylesheet_only_when_a_theme_is_set(
     assert theme is not None and theme.version == 1
     html = render(theme=theme, url_for=url_for)
     assert f'<link rel="stylesheet" href="/theme.css?v={theme.stamp}">' in html
+
+
+async def test_the_stage_wears_the_theme(app: Starlette, organiser: httpx.AsyncClient) -> None:
+    poll = await services_of(app).store.create_poll(
+        PollDraft("Finalen", Method.SINGLE, 1, (FinalistDraft("A"), FinalistDraft("B")))
+    )
+    plain = await organiser.get(f"/s/{poll.code}")
+    assert "/theme.css" not in plain.text and "/theme/logo" not in plain.text
+    answer = await save(organiser, logo=("logo.svg", SCRIPTED_SVG, "image/svg+xml"))
+    assert answer.status_code == 303, answer.text
+    theme = await services_of(app).theme.current()
+    assert theme is not None
+    stage = await organiser.get(f"/s/{poll.code}")
+    assert f'href="/theme.css?v={theme.stamp}"' in stage.text
+    assert f'src="/theme/logo?v={theme.stamp}"' in stage.text
+    assert f'class="stage-show">{theme.title("nb")}<' in stage.text
