@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -218,7 +219,7 @@ def ballot_is_locked(html: str) -> bool:
     return (
         '<form id="ballot"' in html
         and '<fieldset id="choices" disabled>' in html
-        and '<button type="submit" disabled>' in html
+        and re.search(r'<button type="submit" disabled( hidden)?>', html) is not None
     )
 
 

@@ -36,6 +36,7 @@
     var locked = state !== "open" || refused;
     choices.disabled = locked;
     button.disabled = locked || sending;
+    button.hidden = state === "closed";  // nothing left to press once voting has closed
   }
 
 
