@@ -31,9 +31,12 @@ async def cast(http: httpx.AsyncClient, poll: dict[str, Any], choice: int) -> ht
 
 
 async def next_message(socket: ClientConnection) -> dict[str, Any]:
+    """The next snapshot, past the clock message a stream starts with."""
     async with asyncio.timeout(10):
-        message: dict[str, Any] = json.loads(await socket.recv())
-    return message
+        while True:
+            message: dict[str, Any] = json.loads(await socket.recv())
+            if message.get("type") != "clock":
+                return message
 
 
 async def wait_for_ballots(socket: ClientConnection, ballots: int) -> dict[str, Any]:

@@ -148,6 +148,7 @@ async def test_a_redis_outage_gives_503_then_recovers_losing_nothing(
         for n in range(50):
             assert (await newcomer_votes(ids[n % 5])).status_code == 200
         async with connect(f"{server.ws_url}{path}/stream") as stream:
+            assert json.loads(await stream.recv())["type"] == "clock"
             assert json.loads(await stream.recv())["ballots"] == 50
             cookie = await new_voter(http, path)
             own_redis.kill()
