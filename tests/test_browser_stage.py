@@ -235,6 +235,8 @@ def test_ten_long_names_fit_whole_on_the_screen(
         expect(bar_count(page, poll, 9)).to_have_text("0")
         page.wait_for_function(SETTLED_JS, timeout=WAIT_MS)
         page.screenshot(path=str(artifacts / f"stage-10-{width}x{height}.png"))
+        size = page.evaluate("getComputedStyle(document.querySelector('.bar-name')).fontSize")
+        print(f"\nstage {width}x{height}, 10 names of 120 characters: names at {size}")
         assert page.evaluate(NAMES_CUT_JS) == []
         assert page.evaluate(OUTSIDE_JS) == []
         for name in LONG_NAMES:
