@@ -4,7 +4,9 @@ Awaiting one Redis round trip per vote caps a process near a few thousand votes 
 `ScriptBatcher` gathers the calls of one script made in the same event-loop tick and sends
 them in one pipeline (not a transaction: each script is still its own atomic step, run in
 arrival order). Every caller gets its own answer or its own error; when the connection
-fails, every caller in the batch gets that failure and none is told "recorded".
+fails, or (with Sentinel) the replicas do not confirm the batch in time (the client's
+pipeline ends with a WAIT, see `_redis_client`), every caller in the batch gets that
+failure and none is told "recorded".
 """
 
 from __future__ import annotations
