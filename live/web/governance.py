@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from live import i18n
+from live import i18n, inputs
 from live.contest import exports
 from live.errors import N_, BadRequest, LiveError, NotFound
 from live.store import Store
-from live.store.models import AuditEntry
 from live.web.admin import render_admin
 from live.web.auth import ORGANISERS, check_csrf, require_session
 from live.web.services import services
 
 AUDIT_PAGE = 200
-_READ_PAGE = 5_000
+_EXPORT_PAGE = 1_000
 _UPLOAD_LIMITS = {"max_fields": 10, "max_files": 2, "max_part_size": 1024 * 1024}
 
 
-async def _whole_audit_log(store: Store) -> list[AuditEntry]:
-    """Every entry, oldest first, read a page at a time."""
-    entries: list[AuditEntry] = []
+async def _audit_csv_chunks(store: Store) -> AsyncIterator[str]:
+    """The whole audit log as CSV, oldest first, a page at a time: each page is read, then
+    turned into text on a worker thread, so that the event loop (and every vote it takes)
+    never waits for the whole log, nor holds it in memory."""
+    header = exports.audit_csv([])  # the byte order mark and the header line
+    yield header
+    after_id = 0
     while True:
-        page = await store.list_audit(after_id=entries[-1].id if entries else 0, limit=_READ_PAGE)
-        entries.extend(page)
-        if len(page) < _READ_PAGE:
-            return entries
+        page = await store.list_audit(after_id=after_id, limit=_EXPORT_PAGE)
+        if page:
+            text = await asyncio.to_thread(exports.audit_csv, page)
+            yield text[len(header) :]  # each call starts with the header again
+        if len(page) < _EXPORT_PAGE:
+            return
+        after_id = page[-1].id
 
 
 def _csv(text: str, filename: str) -> Response:
@@ -38,21 +47,22 @@ def _csv(text: str, filename: str) -> Response:
 
 
 async def audit_log(request: Request) -> Response:
-    """The latest changes first, a page at a time."""
+    """The latest changes first, a page at a time; only that page is read."""
     session = await require_session(request, ORGANISERS)
-    entries = await _whole_audit_log(services(request).store)
-    before = request.query_params.get("before", "")
-    if before.isdigit():
-        entries = [e for e in entries if e.id < int(before)]
-    page = list(reversed(entries))[:AUDIT_PAGE]
-    older = page[-1].id if len(entries) > AUDIT_PAGE else None
+    before_id = inputs.parse_whole(request.query_params.get("before", ""))  # None: the latest
+    found = await services(request).store.list_audit_before(before_id, limit=AUDIT_PAGE + 1)
+    page = found[:AUDIT_PAGE]
+    older = page[-1].id if len(found) > AUDIT_PAGE else None
     return render_admin(request, "admin/audit.html", session, entries=page, older=older)
 
 
 async def audit_export(request: Request) -> Response:
     await require_session(request, ORGANISERS)
-    entries = await _whole_audit_log(services(request).store)
-    return _csv(exports.audit_csv(entries), "audit-log.csv")
+    return StreamingResponse(
+        _audit_csv_chunks(services(request).store),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
 
 
 async def export(request: Request) -> Response:
