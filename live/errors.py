@@ -8,6 +8,7 @@
     ├── Conflict               409  the request clashes with the current state
     ├── Gone                   410  it existed but is used up or expired (an invitation)
     ├── PayloadTooLarge        413
+    ├── TooManyRequests        429  an abuse limit: wait `retry_after` seconds
     └── Unavailable            503  a backing service is down; try again
 
 `message` is an English msgid marked with `N_` so that the catalogue picks it up; it is
@@ -70,6 +71,17 @@ class Gone(LiveError):
 class PayloadTooLarge(LiveError):
     status = 413
     code = "payload_too_large"
+
+
+class TooManyRequests(LiveError):
+    """An abuse limit was reached; the answer carries `Retry-After: retry_after`."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: float, **params: Any) -> None:
+        self.retry_after = max(1, int(-(-retry_after // 1)))  # whole seconds, rounded up
+        super().__init__(message, minutes=-(-self.retry_after // 60), **params)
 
 
 class Unavailable(LiveError):

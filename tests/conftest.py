@@ -32,7 +32,13 @@ BASE_URL = "http://testserver"
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: str) -> Settings:
-        environ = {"LIVE_DATA_DIR": str(tmp_path / "var"), **overrides}
+        # httpx's ASGI transport and Starlette's test client send `Host: testserver`; the
+        # production default answers only this machine's names (LIVE_ALLOWED_HOSTS).
+        environ = {
+            "LIVE_DATA_DIR": str(tmp_path / "var"),
+            "LIVE_ALLOWED_HOSTS": "testserver",
+            **overrides,
+        }
         return load_settings(environ)
 
     return make

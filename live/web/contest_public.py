@@ -18,7 +18,8 @@ from live import i18n
 from live.contest import ideas
 from live.contest.editions import Edition, Stage, format_local
 from live.contest.records import Idea
-from live.errors import LiveError
+from live.errors import LiveError, TooManyRequests
+from live.web import limits
 from live.web.services import services
 
 IDEA_FORM_LIMITS = {"max_fields": 120, "max_files": 0, "max_part_size": 16384}
@@ -85,6 +86,15 @@ async def _save(request: Request, edition: Edition, idea: Idea | None) -> Respon
     errors = {name: i18n.gettext(p.message, **p.params) for name, p in problems.items()}
     if errors:
         return await _form_page(request, edition, idea, values, errors, status_code=400)
+    try:
+        await limits.check(contest.store, limits.IDEA_SAVES_PER_ADDRESS,
+                           limits.address_of(request))  # fmt: skip
+    except TooManyRequests as refused:
+        page = await _form_page(request, edition, idea, values,
+                                {"form": i18n.gettext(refused.message, **refused.params)},
+                                status_code=refused.status)  # fmt: skip
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     try:
         saved = await contest.save_idea(edition.year, idea.id if idea else None, answers,
                                         submit=submitting)  # fmt: skip

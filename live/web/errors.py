@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket
 
 from live import i18n
-from live.errors import N_, LiveError, Unauthorized
+from live.errors import N_, LiveError, TooManyRequests, Unauthorized
+from live.web.auth import login_url
 from live.web.services import services
 
 log = logging.getLogger("live.web")
@@ -49,12 +50,14 @@ async def on_live_error(request: Request | WebSocket, exc: Exception) -> Respons
     assert isinstance(exc, LiveError) and isinstance(request, Request)
     message = i18n.gettext(exc.message, **exc.params)
     if isinstance(exc, Unauthorized) and not wants_json(request):
-        return RedirectResponse(f"/admin/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(login_url(request), status_code=303)
     response = _render(request, exc.status, exc.code, message, exc.field)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="live"'
     if exc.status == 503:
         response.headers["Retry-After"] = "2"
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

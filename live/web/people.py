@@ -8,7 +8,6 @@ with compare-and-set so that two tabs cannot both use one link.
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -22,16 +21,16 @@ from live.errors import N_, BadRequest, Conflict, Gone, LiveError, NotFound
 from live.mail import send_invitation
 from live.store.models import Role
 from live.store.timestamps import now_iso
-from live.tokens import digest, new_secret
+from live.web import limits
 from live.web.admin import FORM_LIMITS, render_admin
 from live.web.auth import (
     MIN_PASSWORD_LENGTH,
     ORGANISERS,
-    SESSION_COOKIE,
-    SESSION_SECONDS,
     check_csrf,
     hash_password,
     require_session,
+    set_session_cookie,
+    start_session,
 )
 from live.web.services import services
 
@@ -104,6 +103,7 @@ async def _invite(request: Request, actor: str, values: dict[str, str]) -> tuple
 async def accept_invitation(request: Request) -> Response:
     """The invited person chooses a password; the link cannot be used again."""
     contest, store = services(request).contest, services(request).store
+    await limits.check(store, limits.INVITATIONS_PER_ADDRESS, limits.address_of(request))
     invitation_id = contest.links.read_invitation(request.path_params["token"])
     record = await store.get_record("invitation", invitation_id)
     if record is None:
@@ -130,13 +130,9 @@ async def accept_invitation(request: Request) -> Response:
             error = i18n.gettext(problem.message, **problem.params)
         else:
             await store.set_password(record.data["user_id"], password_hash)
-            secret = new_secret()
-            await store.create_session(record.data["user_id"], digest(secret), new_secret(),
-                                       time.time() + SESSION_SECONDS)  # fmt: skip
+            secret = await start_session(store, record.data["user_id"])
             response = RedirectResponse("/admin", status_code=303)
-            response.set_cookie(SESSION_COOKIE, secret, max_age=SESSION_SECONDS, httponly=True,
-                                samesite="lax", secure=services(request).is_https(request),
-                                path="/")  # fmt: skip
+            set_session_cookie(request, response, secret)
             return response
     return services(request).templates.render(
         request, "admin/invitation.html", {"email": record.data["email"], "error": error,
