@@ -4,6 +4,7 @@ nominations (the limit of three under concurrency), jury sheets, finalists, the 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -223,17 +224,15 @@ async def test_an_organiser_reroutes_on_record_and_it_sticks(contest: Contest) -
     idea = await submit(contest, "Oslo-idé", "m:0301")
     assert idea.network_id is None
     with pytest.raises(BadRequest) as no_note:
-        await contest.reroute(ORGANISER, idea.id, "digiviken", "  ", nominated=False)
+        await contest.reroute(ORGANISER, idea.id, "digiviken", "  ")
     assert no_note.value.field == "note"
     with pytest.raises(BadRequest) as bad_network:
-        await contest.reroute(ORGANISER, idea.id, "digi-oslo", "Nær Viken", nominated=False)
+        await contest.reroute(ORGANISER, idea.id, "digi-oslo", "Nær Viken")
     assert bad_network.value.field == "network_id"
-    with pytest.raises(Conflict, match="nominated"):
-        await contest.reroute(ORGANISER, idea.id, "digiviken", "Nær Viken", nominated=True)
     with pytest.raises(NotFound):
-        await contest.reroute(ORGANISER, 999, "digiviken", "Nær Viken", nominated=False)
+        await contest.reroute(ORGANISER, 999, "digiviken", "Nær Viken")
 
-    moved = await contest.reroute(ORGANISER, idea.id, "digiviken", " Nær Viken ", nominated=False)
+    moved = await contest.reroute(ORGANISER, idea.id, "digiviken", " Nær Viken ")
     assert (moved.network_id, moved.routed_by, moved.routing_reason) == (
         "digiviken",
         ORGANISER,
@@ -247,7 +246,7 @@ async def test_an_organiser_reroutes_on_record_and_it_sticks(contest: Contest) -
     assert edited.network_id == "digiviken" and edited.routed_by == ORGANISER
     assert edited.owner_label == "Stavanger kommune"
 
-    back = await contest.reroute(ORGANISER, idea.id, None, "Feil nettverk", nominated=False)
+    back = await contest.reroute(ORGANISER, idea.id, None, "Feil nettverk")
     assert back.network_id is None and back.routing_reason == "Feil nettverk"
 
     entries = [e for e in await contest.store.list_audit() if e.subject == f"idea:{idea.id}"]
@@ -342,7 +341,7 @@ class SameVersionRace:
         self._seen: set[asyncio.Task[Any] | None] = set()
 
     def __enter__(self) -> SameVersionRace:
-        read, write = self.store.get_record, self.store.put_record
+        read, writes = self.store.get_record, self.store.put_records
 
         async def read_together(kind: str, key: str) -> Record | None:
             record = await read(kind, key)
@@ -351,16 +350,17 @@ class SameVersionRace:
                 await asyncio.wait_for(self._barrier.wait(), timeout=5)
             return record
 
-        async def count_stale(*args: Any, **kwargs: Any) -> Record:
+        # Every record write goes through put_records (put_record too, on both backends).
+        async def count_stale_writes(*args: Any, **kwargs: Any) -> list[Record]:
             try:
-                return await write(*args, **kwargs)
+                return await writes(*args, **kwargs)
             except StaleRecord:
                 self.stale += 1
                 raise
 
         self._patch = pytest.MonkeyPatch()
         self._patch.setattr(self.store, "get_record", read_together)
-        self._patch.setattr(self.store, "put_record", count_stale)
+        self._patch.setattr(self.store, "put_records", count_stale_writes)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -615,3 +615,222 @@ async def test_a_double_click_makes_one_finale_poll(
     polls = await asyncio.gather(*(selection.create_finale_poll(ORGANISER, YEAR) for _ in range(3)))
     assert len({p.id for p in polls}) == 1
     assert len(await contest.store.list_polls()) == 1
+
+
+async def test_the_finale_poll_is_made_and_pointed_to_in_one_audited_step(
+    contest: Contest, selection: Selection, clock: Clock
+) -> None:
+    ideas = await nominated_ideas(contest, selection, clock, ("En", "To", "Tre"))
+    clock.enter(Stage.FINALE)
+    await selection.select_finalists(ORGANISER, YEAR, [i.id for i in ideas])
+    before = len(await contest.store.list_audit())
+    poll = await selection.create_finale_poll(ORGANISER, YEAR)
+    entries = (await contest.store.list_audit())[before:]
+    assert [(e.actor, e.action, e.subject) for e in entries] == [
+        (ORGANISER, "poll.create", f"poll:{poll.id}"),
+        (ORGANISER, "edition.update", f"edition:{YEAR}"),
+    ]
+    assert entries[0].after["finalists"] == ["En", "To", "Tre"]
+    assert (entries[1].before["poll_id"], entries[1].after["poll_id"]) == (None, poll.id)
+    assert entries[0].at == entries[1].at
+    await selection.create_finale_poll(ORGANISER, YEAR)  # again: the same poll, no entry
+    assert len(await contest.store.list_audit()) == before + 2
+
+
+async def test_an_edition_with_two_finalists_makes_a_poll_for_two(
+    contest: Contest, selection: Selection, clock: Clock
+) -> None:
+    two = Edition(**{**EDITION.__dict__, "year": 2023, "finalists": 2})
+    await contest.save_edition(ORGANISER, two, 0)
+    ideas = [await submit(contest, title) for title in ("En", "To")]
+    for idea in ideas:  # moved to the 2023 edition for this test
+        record = await contest.store.get_record("idea", str(idea.id))
+        assert record is not None
+        await contest.store.put_record("idea", str(idea.id), {**record.data, "year": 2023},
+                                       expected_version=record.version, actor="t",
+                                       action="x")  # fmt: skip
+    organiser = await make_user(contest.store, ORGANISER, Role.ORGANISER)
+    clock.enter(Stage.NOMINATION)
+    for idea in ideas:
+        await selection.nominate(organiser, 2023, idea.id, "Begrunnelse")
+    clock.enter(Stage.FINALE)
+    await selection.select_finalists(ORGANISER, 2023, [i.id for i in ideas])
+    poll = await selection.create_finale_poll(ORGANISER, 2023)
+    assert poll.winners == 2 and [f.name for f in poll.finalists] == ["En", "To"]
+
+
+async def test_an_ideas_audit_entry_keeps_what_changed_and_stays_small(
+    contest: Contest,
+) -> None:
+    long_texts = (
+        "need", "partners", "benefit_quantitative", "benefit_qualitative", "goals_text",
+        "execution_risk_text", "benefit_risk_text", "criticality_text",
+    )  # fmt: skip
+    first = await submit(contest, "Lang idé", **{name: "a" * 4000 for name in long_texts})
+    assert len(str(first.answers)) > 30_000
+    for n in range(3):  # saved again and again, each time with every long answer changed
+        answers = answers_of(idea_form("Lang idé", **{name: str(n) * 4000 for name in long_texts}))
+        await contest.save_idea(YEAR, first.id, answers, submit=True)
+    entries = [e for e in await contest.store.list_audit() if e.subject == f"idea:{first.id}"]
+    assert len(entries) == 4
+    sizes = [len(json.dumps([e.before, e.after], ensure_ascii=False)) for e in entries]
+    assert max(sizes) < 6_000, sizes  # each at most 200 characters of each changed answer
+    last = entries[-1]
+    assert set(last.after) == {f"answers.{name}" for name in long_texts}
+    assert last.after["answers.need"] == "2" * 199 + "…"
+    assert last.before["answers.need"] == "1" * 199 + "…"
+    assert all("nonce" not in (e.after or {}) and "nonce" not in (e.before or {}) for e in entries)
+    assert entries[0].before is None and entries[0].after["status"] == "submitted"
+
+
+# Rules that span two records ----------------------------------------------------------
+
+
+class Interleaving:
+    """Two tasks each read `kind` before either writes anything; then the task named
+    `first` writes before the other may try (and is refused, and reads again)."""
+
+    def __init__(self, store: Store, kind: str, first: str) -> None:
+        self.store, self.kind, self.first = store, kind, first
+
+    def __enter__(self) -> Interleaving:
+        read, writes = self.store.get_record, self.store.put_records
+        barrier, seen, written = asyncio.Barrier(2), set(), asyncio.Event()
+
+        async def read_together(kind: str, key: str) -> Record | None:
+            record = await read(kind, key)
+            task = asyncio.current_task()
+            if kind == self.kind and task not in seen:
+                seen.add(task)
+                await asyncio.wait_for(barrier.wait(), timeout=5)
+            return record
+
+        async def in_order(*args: Any, **kwargs: Any) -> list[Record]:
+            task = asyncio.current_task()
+            is_first = task is not None and task.get_name() == self.first
+            if not is_first:
+                await asyncio.wait_for(written.wait(), timeout=5)
+            try:
+                return await writes(*args, **kwargs)
+            finally:
+                if is_first:
+                    written.set()
+
+        self._patch = pytest.MonkeyPatch()
+        self._patch.setattr(self.store, "get_record", read_together)
+        self._patch.setattr(self.store, "put_records", in_order)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._patch.undo()
+
+    async def run(self, **calls: Any) -> dict[str, BaseException | None]:
+        """Run each coroutine as a task named by its keyword; what each raised, if any."""
+        tasks = {name: asyncio.create_task(call, name=name) for name, call in calls.items()}
+        outcomes = await asyncio.gather(*tasks.values(), return_exceptions=True)
+        return {name: o if isinstance(o, BaseException) else None
+                for name, o in zip(tasks, outcomes, strict=True)}  # fmt: skip
+
+
+async def nominated_where(selection: Selection, idea_id: int) -> list[str]:
+    return [n.network_id for n in await selection.nominations(YEAR) if n.idea_id == idea_id]
+
+
+async def test_a_nominated_idea_is_not_moved(
+    contest: Contest, selection: Selection, clock: Clock
+) -> None:
+    idea = await submit(contest, "Idé")
+    organiser = await make_user(contest.store, ORGANISER, Role.ORGANISER)
+    clock.enter(Stage.NOMINATION)
+    await selection.nominate(organiser, YEAR, idea.id, "Begrunnelse")
+    with pytest.raises(Conflict, match="nominated"):
+        await contest.reroute(ORGANISER, idea.id, "digiviken", "Nær Viken")
+    await selection.withdraw(organiser, YEAR, idea.id)
+    moved = await contest.reroute(ORGANISER, idea.id, "digiviken", "Nær Viken")
+    assert moved.network_id == "digiviken"
+
+
+@pytest.mark.parametrize("first", ["nominate", "reroute"])
+async def test_a_nomination_and_a_move_at_once_never_part_idea_and_network(
+    contest: Contest, selection: Selection, clock: Clock, first: str
+) -> None:
+    """The coordinator nominates while an organiser moves the idea to another network:
+    whichever lands first, the other is refused on the fresh data."""
+    idea = await submit(contest, "Idé")
+    coordinator = await make_user(
+        contest.store, "rogaland@ks.no", Role.COORDINATOR, "digi-rogaland"
+    )
+    clock.enter(Stage.NOMINATION)
+    with Interleaving(contest.store, "nominations", first) as race:
+        outcome = await race.run(
+            nominate=selection.nominate(coordinator, YEAR, idea.id, "Begrunnelse"),
+            reroute=contest.reroute(ORGANISER, idea.id, "digiviken", "Nær Viken"),
+        )
+    now = await contest.idea(idea.id)
+    if first == "nominate":
+        assert outcome["nominate"] is None
+        assert isinstance(outcome["reroute"], Conflict) and "nominated" in str(outcome["reroute"])
+        assert now.network_id == "digi-rogaland"
+        assert await nominated_where(selection, idea.id) == ["digi-rogaland"]
+    else:
+        assert outcome["reroute"] is None and isinstance(outcome["nominate"], Forbidden)
+        assert now.network_id == "digiviken"
+        assert await nominated_where(selection, idea.id) == []
+
+
+@pytest.mark.parametrize("first", ["nominate", "save"])
+async def test_a_nomination_and_a_new_owner_at_once_never_part_idea_and_network(
+    store: Store, contest: Contest, selection: Selection, clock: Clock, first: str
+) -> None:
+    """At the submission deadline the owner names another owner (another network) while a
+    process whose clock is past it takes the old network's nomination."""
+    idea = await submit(contest, "Idé")  # Stavanger: Digi Rogaland
+    coordinator = await make_user(store, "rogaland@ks.no", Role.COORDINATOR, "digi-rogaland")
+    later = Clock(clock.now)
+    later.enter(Stage.NOMINATION)
+    nominating = Selection(Contest(store, ContestLinks("k" * 32), clock=later))
+    trondheim = answers_of(idea_form("Idé", "m:5001"))
+    with Interleaving(store, "nominations", first) as race:
+        outcome = await race.run(
+            nominate=nominating.nominate(coordinator, YEAR, idea.id, "Begrunnelse"),
+            save=contest.save_idea(YEAR, idea.id, trondheim, submit=True),
+        )
+    now = await contest.idea(idea.id)
+    assert outcome["save"] is None and now.owner_label == "Trondheim kommune"
+    if first == "nominate":
+        assert outcome["nominate"] is None
+        assert now.network_id == "digi-rogaland"  # nominated there: it stays
+        assert await nominated_where(selection, idea.id) == ["digi-rogaland"]
+    else:
+        assert isinstance(outcome["nominate"], Forbidden)
+        assert now.network_id == "digitrondelag"
+        assert await nominated_where(selection, idea.id) == []
+
+
+@pytest.mark.parametrize("first", ["sheet", "criteria"])
+async def test_criteria_and_the_first_score_at_once_never_mix(
+    contest: Contest, selection: Selection, clock: Clock, first: str
+) -> None:
+    """An organiser narrows a scale while a juror saves the first score on the old one."""
+    (nominee,) = await nominated_ideas(contest, selection, clock, ("Nominert",))
+    juror = await make_user(contest.store, "anne@ks.no", Role.JURY)
+    clock.enter(Stage.JURY)
+    _, version = await contest.edition(YEAR)
+    narrower = (Criterion("need", "Behov", 2.0, 1, 3), CRITERIA[1])
+    with Interleaving(contest.store, "scoring", first) as race:
+        outcome = await race.run(
+            sheet=selection.save_sheet(juror, YEAR, nominee.id, {"need": "4", "risk": "7"}, "",
+                                       conflict=False),
+            criteria=selection.save_criteria(ORGANISER, YEAR, narrower, version),
+        )  # fmt: skip
+    edition, _ = await contest.edition(YEAR)
+    sheets = await selection.sheets(YEAR)
+    if first == "sheet":
+        assert outcome["sheet"] is None and [s.scores for s in sheets] == [{"need": 4, "risk": 7}]
+        assert isinstance(outcome["criteria"], Conflict)
+        assert "criteria are fixed" in str(outcome["criteria"])
+        assert edition.criteria == CRITERIA
+    else:
+        assert outcome["criteria"] is None and edition.criteria == narrower
+        assert isinstance(outcome["sheet"], BadRequest)  # 4 is off the new scale of 1-3
+        assert outcome["sheet"].field == "score_need" and sheets == []

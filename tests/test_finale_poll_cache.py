@@ -50,7 +50,8 @@ async def test_votes_keep_the_cache_and_status_changes_drop_it(store: Store) -> 
     counting = CountingStore(store)
     cache = PollCache(counting)  # type: ignore[arg-type]
     draft = PollDraft("T", Method.SINGLE, 1, (FinalistDraft("A"), FinalistDraft("B")))
-    poll = await store.open_poll((await store.create_poll(draft)).id)
+    created = await store.create_poll(draft, actor="org@example.no")
+    poll = await store.open_poll(created.id, actor="org@example.no")
     await settle()
     assert (await cache.find(poll.code)).status is PollStatus.OPEN
     for n in range(20):
@@ -58,7 +59,7 @@ async def test_votes_keep_the_cache_and_status_changes_drop_it(store: Store) -> 
     await settle()
     await cache.find(poll.code)
     assert counting.lookups == 1
-    await store.close_poll(poll.id)
+    await store.close_poll(poll.id, actor="org@example.no")
     await settle()
     assert (await cache.find(poll.code)).status is PollStatus.CLOSED
     assert counting.lookups == 2

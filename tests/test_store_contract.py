@@ -24,14 +24,16 @@ from live.tokens import VoterToken
 
 pytestmark = pytest.mark.asyncio
 
+ACTOR = "org@example.no"  # who the audit log says made each change
+
 
 def draft(method: Method = Method.SINGLE, names: tuple[str, ...] = ("A", "B", "C")) -> PollDraft:
     return PollDraft("Finale", method, 3, tuple(FinalistDraft(n) for n in names))
 
 
 async def open_poll(store: Store, method: Method = Method.SINGLE) -> Poll:
-    poll = await store.create_poll(draft(method))
-    return await store.open_poll(poll.id)
+    poll = await store.create_poll(draft(method), actor=ACTOR)
+    return await store.open_poll(poll.id, actor=ACTOR)
 
 
 def voter(poll: Poll, name: str) -> VoterToken:
@@ -39,13 +41,13 @@ def voter(poll: Poll, name: str) -> VoterToken:
 
 
 async def test_create_and_read_a_poll(store: Store) -> None:
-    poll = await store.create_poll(draft())
+    poll = await store.create_poll(draft(), actor=ACTOR)
     assert poll.status is PollStatus.DRAFT and poll.version >= 1
     assert [f.name for f in poll.finalists] == ["A", "B", "C"]
     assert await store.get_poll(poll.id) == poll
     assert await store.find_poll(poll.code) == poll
     assert [p.id for p in await store.list_polls()] == [poll.id]
-    other = await store.create_poll(draft())
+    other = await store.create_poll(draft(), actor=ACTOR)
     assert other.code != poll.code
     assert [p.id for p in await store.list_polls()] == [other.id, poll.id]
 
@@ -58,27 +60,27 @@ async def test_unknown_polls_are_not_found(store: Store) -> None:
 
 
 async def test_only_a_draft_can_be_edited(store: Store) -> None:
-    poll = await store.create_poll(draft())
-    edited = await store.update_poll(poll.id, draft(Method.RANKED, ("X", "Y")))
+    poll = await store.create_poll(draft(), actor=ACTOR)
+    edited = await store.update_poll(poll.id, draft(Method.RANKED, ("X", "Y")), actor=ACTOR)
     assert edited.method is Method.RANKED and [f.name for f in edited.finalists] == ["X", "Y"]
     assert edited.version > poll.version
-    await store.open_poll(poll.id)
+    await store.open_poll(poll.id, actor=ACTOR)
     with pytest.raises(Conflict):
-        await store.update_poll(poll.id, draft())
+        await store.update_poll(poll.id, draft(), actor=ACTOR)
 
 
 async def test_status_moves_only_forward(store: Store) -> None:
-    poll = await store.create_poll(draft())
+    poll = await store.create_poll(draft(), actor=ACTOR)
     with pytest.raises(Conflict):
-        await store.close_poll(poll.id)
-    opened = await store.open_poll(poll.id)
+        await store.close_poll(poll.id, actor=ACTOR)
+    opened = await store.open_poll(poll.id, actor=ACTOR)
     assert opened.status is PollStatus.OPEN and opened.opened_at
     with pytest.raises(Conflict):
-        await store.open_poll(poll.id)
-    closed = await store.close_poll(poll.id)
+        await store.open_poll(poll.id, actor=ACTOR)
+    closed = await store.close_poll(poll.id, actor=ACTOR)
     assert closed.status is PollStatus.CLOSED and closed.closed_at
     with pytest.raises(Conflict):
-        await store.open_poll(poll.id)
+        await store.open_poll(poll.id, actor=ACTOR)
 
 
 async def test_a_ballot_is_recorded_and_replaced_never_doubled(store: Store) -> None:
@@ -134,11 +136,11 @@ async def test_many_voters_at_once_are_all_counted(store: Store) -> None:
 
 
 async def test_ballots_are_refused_unless_the_poll_is_open(store: Store) -> None:
-    poll = await store.create_poll(draft())
+    poll = await store.create_poll(draft(), actor=ACTOR)
     with pytest.raises(Conflict):
         await store.cast_ballot(voter(poll, "v1"), [poll.finalist_ids[0]], None)
-    await store.open_poll(poll.id)
-    await store.close_poll(poll.id)
+    await store.open_poll(poll.id, actor=ACTOR)
+    await store.close_poll(poll.id, actor=ACTOR)
     with pytest.raises(Conflict):
         await store.cast_ballot(voter(poll, "v1"), [poll.finalist_ids[0]], None)
     assert (await store.snapshot(poll.id)).ballots == 0
@@ -152,7 +154,9 @@ async def test_closing_locks_the_result_for_good(store: Store) -> None:
     with pytest.raises(Conflict):
         await store.get_result(poll.id)
     racing = [store.cast_ballot(voter(poll, f"late{n}"), [b], None) for n in range(20)]
-    results = await asyncio.gather(store.close_poll(poll.id), *racing, return_exceptions=True)
+    results = await asyncio.gather(
+        store.close_poll(poll.id, actor=ACTOR), *racing, return_exceptions=True
+    )
     accepted = sum(1 for r in results[1:] if not isinstance(r, BaseException))
     assert all(isinstance(r, Conflict) for r in results[1:] if isinstance(r, BaseException))
     locked = await store.get_result(poll.id)
@@ -165,13 +169,13 @@ async def test_closing_locks_the_result_for_good(store: Store) -> None:
 async def test_versions_rise_with_every_change_and_listeners_hear_them(store: Store) -> None:
     heard: list[tuple[int, int, bool]] = []
     store.add_listener(lambda poll_id, version, changed: heard.append((poll_id, version, changed)))
-    poll = await store.create_poll(draft())
+    poll = await store.create_poll(draft(), actor=ACTOR)
     versions = [poll.version]
-    versions.append((await store.open_poll(poll.id)).version)
+    versions.append((await store.open_poll(poll.id, actor=ACTOR)).version)
     await store.cast_ballot(voter(poll, "v1"), [poll.finalist_ids[0]], None)
     versions.append((await store.snapshot(poll.id)).poll.version)
-    versions.append((await store.set_hide_counts(poll.id, True)).version)
-    versions.append((await store.close_poll(poll.id)).version)
+    versions.append((await store.set_hide_counts(poll.id, True, actor=ACTOR)).version)
+    versions.append((await store.close_poll(poll.id, actor=ACTOR)).version)
     assert versions == sorted(set(versions))
     for _ in range(100):
         if heard and heard[-1] == (poll.id, versions[-1], True):
@@ -186,25 +190,25 @@ async def test_versions_rise_with_every_change_and_listeners_hear_them(store: St
 
 async def test_hide_counts_and_reveal(store: Store) -> None:
     poll = await open_poll(store)
-    hidden = await store.set_hide_counts(poll.id, True)
+    hidden = await store.set_hide_counts(poll.id, True, actor=ACTOR)
     assert hidden.hide_counts
     with pytest.raises(Conflict):
-        await store.reveal_to(poll.id, 1, 3)
-    await store.close_poll(poll.id)
+        await store.reveal_to(poll.id, 1, 3, actor=ACTOR)
+    await store.close_poll(poll.id, actor=ACTOR)
     with pytest.raises(Conflict):  # place 2 of 2 before place 1 of 2 is shown
-        await store.reveal_to(poll.id, 2, 2)
-    assert (await store.reveal_to(poll.id, 1, 2)).revealed == 1
-    shown = await store.reveal_to(poll.id, 1, 2)  # the same intent again: no change
+        await store.reveal_to(poll.id, 2, 2, actor=ACTOR)
+    assert (await store.reveal_to(poll.id, 1, 2, actor=ACTOR)).revealed == 1
+    shown = await store.reveal_to(poll.id, 1, 2, actor=ACTOR)  # the same intent again: no change
     assert shown.revealed == 1 and shown.version == (await store.get_poll(poll.id)).version
-    assert (await store.reveal_to(poll.id, 2, 2)).revealed == 2
+    assert (await store.reveal_to(poll.id, 2, 2, actor=ACTOR)).revealed == 2
     with pytest.raises(Conflict):
-        await store.reveal_to(poll.id, 3, 2)
+        await store.reveal_to(poll.id, 3, 2, actor=ACTOR)
 
 
 async def test_a_tie_is_resolved_once_and_recorded(store: Store) -> None:
     poll = await open_poll(store)
     a, b, c = poll.finalist_ids
-    await store.close_poll(poll.id)
+    await store.close_poll(poll.id, actor=ACTOR)
     resolution = TieResolution((b, a, c), TieRule.LOTS, "seed1", "", "org@example.no", "2026")
     locked = await store.resolve_tie(poll.id, resolution)
     assert locked.resolutions == (resolution,)

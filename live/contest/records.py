@@ -1,9 +1,11 @@
 """Contest records in the store: the directory, editions, ideas and their routing.
 
-Every change is a read-modify-write of one record with compare-and-set
-(`Store.put_record`), retried when another writer got there first; the store writes the
-audit entry (who, what, before, after) in the same atomic step. The rules themselves
-live in the pure modules beside this one.
+Every change is a read-modify-write with compare-and-set (`Store.put_records`), retried
+when another writer got there first; the store writes the audit entry (who, what,
+before, after) in the same atomic step. A rule read from another record than the one
+written (an idea may move only while it is not nominated) holds too: `transact` writes
+only if every record the rule read is still at the version it read. The rules
+themselves live in the pure modules beside this one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import copy
 import dataclasses
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,13 +31,81 @@ from live.contest.routing import route
 from live.errors import N_, BadRequest, Conflict, NotFound
 from live.store import Store
 from live.store.base import StaleRecord
-from live.store.models import Record
+from live.store.models import Record, RecordWrite
 from live.store.timestamps import now_iso
 from live.tokens import ContestLinks, new_secret
 
 RETRIES = 30
 RULES = "rules"  # `Idea.routed_by` when the call's rules placed the idea
 ROUTING_NOTE_MAX = 500  # characters
+AUDIT_TEXT_MAX = 200  # characters of each changed answer that an idea's audit entry keeps
+NOMINATIONS = "nominations"  # a network's nominations: one record per edition and network
+
+
+def nominations_key(year: int, network_id: str) -> str:
+    return f"{year}:{network_id}"
+
+
+@dataclass(frozen=True)
+class Write:
+    """A record that a `transact` plan writes; `change` is what the audit entry keeps as
+    before and after (None: the whole data)."""
+
+    kind: str
+    key: str
+    data: dict[str, Any]
+    action: str
+    change: tuple[Any, Any] | None = None
+
+
+class Reads:
+    """The records a `transact` plan read, each once, and the version it read."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._found: dict[tuple[str, str], Record | None] = {}
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The record's data (a copy to change at will), or None if it does not exist."""
+        if (kind, key) not in self._found:
+            self._found[(kind, key)] = await self._store.get_record(kind, key)
+        record = self._found[(kind, key)]
+        return None if record is None else copy.deepcopy(record.data)
+
+    def version(self, kind: str, key: str) -> int:
+        """The version read (0: absent); the record must have been read."""
+        record = self._found[(kind, key)]
+        return 0 if record is None else record.version
+
+    def checks(self) -> list[RecordWrite]:
+        return [RecordWrite(kind, key, self.version(kind, key)) for kind, key in self._found]
+
+
+async def transact(
+    store: Store, plan: Callable[[Reads], Awaitable[list[Write]]], *, actor: str
+) -> list[Record]:
+    """Write what `plan` returns if no record it read has changed meanwhile, in one atomic
+    step; else run it again on fresh data. Returns the written records in reading order.
+
+    `plan` reads through its `Reads` (every record it writes, too) and may raise (a
+    LiveError) to refuse the change: a rule it checks holds however many write at once."""
+    for attempt in range(RETRIES):
+        reads = Reads(store)
+        writes = await plan(reads)
+        planned = {(w.kind, w.key): w for w in writes}
+        assert len(planned) == len(writes), "one write per record"
+        batch = []
+        for check in reads.checks():
+            write = planned.pop((check.kind, check.key), None)
+            batch.append(check if write is None else dataclasses.replace(
+                check, data=write.data, action=write.action, change=write.change,
+            ))  # fmt: skip
+        assert not planned, "a plan reads every record it writes"
+        try:
+            return await store.put_records(batch, actor=actor)
+        except StaleRecord:
+            await asyncio.sleep(random.random() * 0.002 * (attempt + 1))
+    raise StaleRecord
 
 
 async def change(
@@ -47,17 +117,44 @@ async def change(
     `fn` may raise (a LiveError) to refuse the change; it sees the latest data each time,
     so a rule it checks (at most three nominations) holds however many write at once.
     """
-    for attempt in range(RETRIES):
-        current = await store.get_record(kind, key)
-        data = fn(copy.deepcopy(current.data) if current else None)
-        try:
-            return await store.put_record(
-                kind, key, data, expected_version=current.version if current else 0,
-                actor=actor, action=action,
-            )  # fmt: skip
-        except StaleRecord:
-            await asyncio.sleep(random.random() * 0.002 * (attempt + 1))
-    raise StaleRecord
+
+    async def plan(reads: Reads) -> list[Write]:
+        return [Write(kind, key, fn(await reads.get(kind, key)), action)]
+
+    (record,) = await transact(store, plan, actor=actor)
+    return record
+
+
+async def is_nominated(reads: Reads, year: int, network_id: str | None, idea_id: int) -> bool:
+    """Whether the network's nominations for the edition hold the idea (read into `reads`)."""
+    if network_id is None:
+        return False
+    data = await reads.get(NOMINATIONS, nominations_key(year, network_id))
+    return any(item["idea_id"] == idea_id for item in (data or {}).get("nominations", []))
+
+
+def idea_change(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[Any, Any]:
+    """What an idea's audit entry keeps: only the fields that changed (each answer on its
+    own), each text cut at `AUDIT_TEXT_MAX` characters, never the link's nonce. So an
+    entry stays small however long the idea and however often it is saved."""
+    old, new = _flat_idea(before or {}), _flat_idea(after)
+    changed = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+    return (
+        None if before is None else {n: _cut(old[n]) for n in changed if n in old},
+        {n: _cut(new[n]) for n in changed if n in new},
+    )
+
+
+def _flat_idea(data: dict[str, Any]) -> dict[str, Any]:
+    flat = {name: value for name, value in data.items() if name not in ("answers", "nonce")}
+    flat.update({f"answers.{name}": value for name, value in data.get("answers", {}).items()})
+    return flat
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > AUDIT_TEXT_MAX:
+        return value[: AUDIT_TEXT_MAX - 1] + "…"
+    return value
 
 
 @dataclass(frozen=True)
@@ -86,9 +183,19 @@ class Idea:
 
     @classmethod
     def from_record(cls, record: Record) -> Idea:
-        data = dict(record.data)
-        data["status"] = IdeaStatus(data["status"])
-        return cls(**data, version=record.version)
+        return cls.from_data(record.data, record.version)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], version: int = 0) -> Idea:
+        return cls(**{**data, "status": IdeaStatus(data["status"])}, version=version)
+
+
+async def read_idea(reads: Reads, idea_id: int) -> Idea:
+    """The idea as `reads` sees it (its version then checked when the plan writes)."""
+    data = await reads.get("idea", str(idea_id))
+    if data is None:
+        raise NotFound(N_("There is no idea number %(number)s."), number=idea_id)
+    return Idea.from_data(data, reads.version("idea", str(idea_id)))
 
 
 class Contest:
@@ -182,8 +289,9 @@ class Contest:
     ) -> Idea:
         """Save a draft or submit, before the deadline; the owner's network gets it.
 
-        `answers` come from `ideas.check_idea`. An idea that an organiser re-routed
-        stays where they put it."""
+        `answers` come from `ideas.check_idea`. An idea that an organiser re-routed, or
+        that its network has nominated, stays where it is. The audit entry keeps what
+        changed (`idea_change`)."""
         edition, _ = await self.edition(year)
         edition.require(Stage.SUBMISSION, self.clock())
         directory = await self.directory()
@@ -191,12 +299,15 @@ class Contest:
             idea_id = await self.store.next_id("idea")
         actor = f"{answers.get('contact_email') or 'anonymous'} (idea form)"
 
-        def save(data: dict[str, Any] | None) -> dict[str, Any]:
+        key = str(idea_id)
+
+        async def save(reads: Reads) -> list[Write]:
+            data = await reads.get("idea", key)
             if data is None:
                 idea = Idea(idea_id, year, IdeaStatus.DRAFT, {}, "", None, "", RULES,
                             new_secret()[:22], now_iso())  # fmt: skip
             else:
-                idea = Idea(**{**data, "status": IdeaStatus(data["status"])})
+                idea = Idea.from_data(data)
             if idea.year != year:
                 raise NotFound(N_("There is no idea number %(number)s."), number=idea_id)
             status = IdeaStatus.SUBMITTED if submit else idea.status
@@ -208,20 +319,24 @@ class Contest:
                 if idea.routed_by == RULES:
                     routing = route(owner, directory)
                     placed = (routing.network_id, routing.reason)
+            if placed[0] != idea.network_id and await is_nominated(
+                reads, year, idea.network_id, idea_id
+            ):
+                placed = (idea.network_id, idea.routing_reason)
             submitted_at = idea.submitted_at or (now_iso() if submit else None)
-            return dataclasses.replace(
+            saved = dataclasses.replace(
                 idea, status=status, answers=answers, owner_label=label, network_id=placed[0],
                 routing_reason=placed[1], submitted_at=submitted_at,
             ).to_data()  # fmt: skip
+            action = "idea.submit" if submit else "idea.save"
+            return [Write("idea", key, saved, action, idea_change(data, saved))]
 
-        action = "idea.submit" if submit else "idea.save"
-        return Idea.from_record(await change(self.store, "idea", str(idea_id), save,
-                                             actor=actor, action=action))  # fmt: skip
+        (record,) = await transact(self.store, save, actor=actor)
+        return Idea.from_record(record)
 
-    async def reroute(
-        self, actor: str, idea_id: int, network_id: str | None, note: str, nominated: bool
-    ) -> Idea:
-        """Send an idea to another network (or back to the unrouted queue), on record."""
+    async def reroute(self, actor: str, idea_id: int, network_id: str | None, note: str) -> Idea:
+        """Send an idea to another network (or back to the unrouted queue), on record;
+        Conflict while its network has it nominated (checked in the same write)."""
         directory = await self.directory()
         if network_id is not None and network_id not in directory.networks:
             raise BadRequest(N_("Choose a network from the list."), "network_id")
@@ -230,17 +345,20 @@ class Contest:
         if len(note.strip()) > ROUTING_NOTE_MAX:
             raise BadRequest(N_("Write at most %(limit)s characters."), "note",
                              limit=ROUTING_NOTE_MAX)  # fmt: skip
-        if nominated:
-            raise Conflict(N_("The idea is nominated; withdraw the nomination before moving it."))
 
-        def move(data: dict[str, Any] | None) -> dict[str, Any]:
-            if data is None:
-                raise NotFound(N_("There is no idea number %(number)s."), number=idea_id)
-            data.update(network_id=network_id, routed_by=actor, routing_reason=note.strip())
-            return data
+        async def move(reads: Reads) -> list[Write]:
+            idea = await read_idea(reads, idea_id)
+            if await is_nominated(reads, idea.year, idea.network_id, idea_id):
+                raise Conflict(
+                    N_("The idea is nominated; withdraw the nomination before moving it.")
+                )
+            moved = dataclasses.replace(
+                idea, network_id=network_id, routed_by=actor, routing_reason=note.strip()
+            )
+            return [Write("idea", str(idea_id), moved.to_data(), "idea.reroute")]
 
-        return Idea.from_record(await change(self.store, "idea", str(idea_id), move,
-                                             actor=actor, action="idea.reroute"))  # fmt: skip
+        (record,) = await transact(self.store, move, actor=actor)
+        return Idea.from_record(record)
 
 
 def _directory_from(data: dict[str, Any], shipped: Directory) -> Directory:

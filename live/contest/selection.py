@@ -1,30 +1,47 @@
 """From ideas to the finale: nominations, the jury's sheets, the ranking and the finalists.
 
 Each network's nominations are one record, so the three-place limit is checked on the
-latest data in the same compare-and-set that writes it (`records.change`): concurrent
-clicks can never make a fourth. Each jury sheet is its own record (one member, one idea).
+latest data in the same compare-and-set that writes it (`records.transact`): concurrent
+clicks can never make a fourth. A nomination is written only if the idea is still as it
+was read (not moved meanwhile). Each jury sheet is its own record (one member, one idea);
+the first one also writes the edition's `scoring` record, so that the criteria (in the
+edition) can change only while that is absent, and a sheet is saved only against the
+criteria it was checked with. The finale poll is made in the same atomic step that points
+the edition to it, so two clicks anywhere make one poll.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from live.contest.editions import Edition, Stage
 from live.contest.ideas import IdeaStatus
 from live.contest.jury import Criterion, IdeaResult, aggregate
 from live.contest.nominations import MAX_NOMINATIONS
-from live.contest.records import Contest, Idea, change
-from live.errors import N_, BadRequest, Conflict, Forbidden
+from live.contest.records import (
+    NOMINATIONS,
+    RETRIES,
+    Contest,
+    Idea,
+    Reads,
+    Write,
+    nominations_key,
+    read_idea,
+    transact,
+)
+from live.errors import N_, BadRequest, Conflict, Forbidden, NotFound
 from live.finale import polls
-from live.store.models import Poll, Role, User
+from live.store.base import StaleRecord
+from live.store.models import Poll, RecordWrite, Role, User
 from live.store.timestamps import now_iso
 from live.tally import Method
 
 RATIONALE_MAX = 2000
 COMMENT_MAX = 4000
+SCORING = "scoring"  # per edition: present once the jury has saved its first sheet
 
 
 @dataclass(frozen=True)
@@ -61,16 +78,22 @@ class Selection:
     def __init__(self, contest: Contest) -> None:
         self.contest = contest
         self.store = contest.store
-        self._poll_lock = asyncio.Lock()
 
     async def _edition(self, year: int) -> Edition:
         edition, _ = await self.contest.edition(year)
         return edition
 
+    @staticmethod
+    async def _read_edition(reads: Reads, year: int) -> Edition:
+        data = await reads.get("edition", str(year))
+        if data is None:
+            raise NotFound(N_("There is no contest for %(year)s."), year=year)
+        return Edition.from_data(data)
+
     # Nominations -------------------------------------------------------------------
     async def nominations(self, year: int) -> list[Nomination]:
         found: list[Nomination] = []
-        for record in await self.store.list_records("nominations"):
+        for record in await self.store.list_records(NOMINATIONS):
             if record.key.split(":")[0] == str(year):
                 found.extend(Nomination(**item) for item in record.data["nominations"])
         return sorted(found, key=lambda n: (n.network_id, n.at))
@@ -90,39 +113,40 @@ class Selection:
         """Nominate an idea for its network, with a rationale, within the limit of three."""
         edition = await self._edition(year)
         edition.require(Stage.NOMINATION, self.contest.clock())
-        network = self._check_nominator(user, await self.contest.idea(idea_id), year)
         text = rationale.strip()
-        if not text or len(text) > RATIONALE_MAX:
-            raise BadRequest(N_("Give a rationale of at most %(limit)s characters."),
-                             "rationale", limit=RATIONALE_MAX)  # fmt: skip
 
-        def add(data: dict[str, Any] | None) -> dict[str, Any]:
-            items = (data or {"nominations": []})["nominations"]
+        async def add(reads: Reads) -> list[Write]:
+            network = self._check_nominator(user, await read_idea(reads, idea_id), year)
+            if not text or len(text) > RATIONALE_MAX:
+                raise BadRequest(N_("Give a rationale of at most %(limit)s characters."),
+                                 "rationale", limit=RATIONALE_MAX)  # fmt: skip
+            key = nominations_key(year, network)
+            items = ((await reads.get(NOMINATIONS, key)) or {"nominations": []})["nominations"]
             if any(item["idea_id"] == idea_id for item in items):
                 raise Conflict(N_("The idea is nominated already."))
             if len(items) >= MAX_NOMINATIONS:
                 raise Conflict(N_("The network has nominated %(limit)s ideas already; withdraw "
                                   "one to free its place."), limit=MAX_NOMINATIONS)  # fmt: skip
             item = Nomination(network, idea_id, text, user.email, now_iso())
-            return {"nominations": [*items, item.__dict__]}
+            return [Write(NOMINATIONS, key, {"nominations": [*items, item.__dict__]},
+                          "nomination.add")]  # fmt: skip
 
-        await change(self.store, "nominations", f"{year}:{network}", add,
-                     actor=user.email, action="nomination.add")  # fmt: skip
+        await transact(self.store, add, actor=user.email)
 
     async def withdraw(self, user: User, year: int, idea_id: int) -> None:
         edition = await self._edition(year)
         edition.require(Stage.NOMINATION, self.contest.clock())
-        network = self._check_nominator(user, await self.contest.idea(idea_id), year)
 
-        def remove(data: dict[str, Any] | None) -> dict[str, Any]:
-            items = (data or {"nominations": []})["nominations"]
+        async def remove(reads: Reads) -> list[Write]:
+            network = self._check_nominator(user, await read_idea(reads, idea_id), year)
+            key = nominations_key(year, network)
+            items = ((await reads.get(NOMINATIONS, key)) or {"nominations": []})["nominations"]
             kept = [item for item in items if item["idea_id"] != idea_id]
             if len(kept) == len(items):
                 raise Conflict(N_("The idea is not nominated."))
-            return {"nominations": kept}
+            return [Write(NOMINATIONS, key, {"nominations": kept}, "nomination.withdraw")]
 
-        await change(self.store, "nominations", f"{year}:{network}", remove,
-                     actor=user.email, action="nomination.withdraw")  # fmt: skip
+        await transact(self.store, remove, actor=user.email)
 
     # The jury ------------------------------------------------------------------------
     async def sheets(self, year: int) -> list[Sheet]:
@@ -144,22 +168,42 @@ class Selection:
         if len(comment) > COMMENT_MAX:
             raise BadRequest(N_("Write at most %(limit)s characters."), "comment",
                              limit=COMMENT_MAX)  # fmt: skip
-        checked = {} if conflict else _check_scores(edition.criteria, scores)
-        sheet = Sheet(idea_id, user.id, user.email, checked, comment.strip(), conflict, now_iso())
-        await change(self.store, "sheet", f"{year}:{idea_id}:{user.id}",
-                     lambda _: sheet.__dict__, actor=user.email,
-                     action="jury.conflict" if conflict else "jury.score")  # fmt: skip
+
+        async def save(reads: Reads) -> list[Write]:
+            criteria = (await self._read_edition(reads, year)).criteria  # checked unchanged
+            checked = {} if conflict else _check_scores(criteria, scores)
+            sheet = Sheet(idea_id, user.id, user.email, checked, comment.strip(), conflict,
+                          now_iso())  # fmt: skip
+            key = f"{year}:{idea_id}:{user.id}"
+            await reads.get("sheet", key)
+            writes = [Write("sheet", key, sheet.__dict__,
+                            "jury.conflict" if conflict else "jury.score")]  # fmt: skip
+            if await reads.get(SCORING, str(year)) is None:  # the first sheet fixes the criteria
+                writes.append(Write(SCORING, str(year), {"by": user.email, "at": sheet.at},
+                                    "jury.start"))  # fmt: skip
+            return writes
+
+        await transact(self.store, save, actor=user.email)
 
     async def save_criteria(
         self, actor: str, year: int, criteria: tuple[Criterion, ...], expected_version: int
     ) -> None:
-        """New criteria, weights and scales; only before the first score is saved."""
+        """New criteria, weights and scales; only before the first score is saved (the
+        `scoring` record still absent when the edition is written)."""
+        fixed = Conflict(N_("The jury has started scoring, so the criteria are fixed."))
         if await self.sheets(year):
-            raise Conflict(N_("The jury has started scoring, so the criteria are fixed."))
-        edition = await self._edition(year)
-        await self.contest.save_edition(
-            actor, Edition(**{**edition.__dict__, "criteria": criteria}), expected_version
-        )
+            raise fixed
+
+        async def replace(reads: Reads) -> list[Write]:
+            edition = await self._read_edition(reads, year)
+            if reads.version("edition", str(year)) != expected_version:
+                raise StaleRecord()  # the organiser saw another version: not ours to redo
+            if await reads.get(SCORING, str(year)) is not None:
+                raise fixed
+            changed = Edition(**{**edition.__dict__, "criteria": criteria})
+            return [Write("edition", str(year), changed.to_data(), "edition.update")]
+
+        await transact(self.store, replace, actor=actor)
 
     async def ranking(self, year: int) -> list[Ranked]:
         """Nominees by the jury's weighted mean score, with the spread between members."""
@@ -188,40 +232,59 @@ class Selection:
         return list(record.data["idea_ids"]) if record else []
 
     async def select_finalists(self, actor: str, year: int, idea_ids: list[int]) -> None:
-        edition = await self._edition(year)
-        if edition.stage(self.contest.clock()) in (Stage.SUBMISSION, Stage.NOMINATION):
-            raise Conflict(N_("Finalists are chosen after the nomination deadline."))
-        if edition.poll_id is not None:
-            raise Conflict(N_("The finale poll exists already, so the finalists are fixed."))
-        chosen = list(dict.fromkeys(idea_ids))
-        if len(chosen) != edition.finalists:
-            raise BadRequest(N_("Choose exactly %(count)s finalists; you chose %(chosen)s."),
-                             "finalists", count=edition.finalists, chosen=len(chosen))  # fmt: skip
+        """The finalists, while the finale poll does not exist (checked in the same write)."""
         nominated = {n.idea_id for n in await self.nominations(year)}
-        if not set(chosen) <= nominated:
-            raise BadRequest(N_("Only nominated ideas can be finalists."), "finalists")
-        await change(self.store, "finalists", str(year),
-                     lambda _: {"idea_ids": chosen, "by": actor, "at": now_iso()},
-                     actor=actor, action="finalists.select")  # fmt: skip
+
+        async def select(reads: Reads) -> list[Write]:
+            edition = await self._read_edition(reads, year)
+            if edition.stage(self.contest.clock()) in (Stage.SUBMISSION, Stage.NOMINATION):
+                raise Conflict(N_("Finalists are chosen after the nomination deadline."))
+            if edition.poll_id is not None:
+                raise Conflict(N_("The finale poll exists already, so the finalists are fixed."))
+            chosen = list(dict.fromkeys(idea_ids))
+            if len(chosen) != edition.finalists:
+                raise BadRequest(N_("Choose exactly %(count)s finalists; you chose %(chosen)s."),
+                                 "finalists", count=edition.finalists,
+                                 chosen=len(chosen))  # fmt: skip
+            if not set(chosen) <= nominated:
+                raise BadRequest(N_("Only nominated ideas can be finalists."), "finalists")
+            await reads.get("finalists", str(year))
+            data = {"idea_ids": chosen, "by": actor, "at": now_iso()}
+            return [Write("finalists", str(year), data, "finalists.select")]
+
+        await transact(self.store, select, actor=actor)
 
     async def create_finale_poll(self, actor: str, year: int) -> Poll:
-        """The finale poll from the selected finalists, once; the edition points to it."""
-        async with self._poll_lock:  # a double click in this process makes one poll
-            edition, version = await self.contest.edition(year)
+        """The finale poll from the selected finalists, once: the poll is made (and
+        audited) in the same atomic step that points the edition to it, on condition that
+        neither the edition nor the finalists changed since they were read. Two clicks in
+        any processes make one poll; the later one gets that poll."""
+        for attempt in range(RETRIES):
+            reads = Reads(self.store)
+            edition = await self._read_edition(reads, year)
             if edition.poll_id is not None:
                 return await self.store.get_poll(edition.poll_id)
-            chosen = await self.finalists(year)
+            chosen = ((await reads.get("finalists", str(year))) or {}).get("idea_ids", [])
             if not chosen:
                 raise Conflict(N_("Choose the finalists first."))
             ideas = [await self.contest.idea(idea_id) for idea_id in chosen]
             draft = polls.check_draft(
-                edition.title, Method.SINGLE, polls.DEFAULT_WINNERS,
+                edition.title, Method.SINGLE, None,  # winners: 3, or fewer finalists if fewer
                 [{"name": i.title, "owner": _shortened(i.owner_label, polls.OWNER_MAX),
                   "pitch": _pitch(i)} for i in ideas],
             )  # fmt: skip
-            poll = await self.store.create_poll(draft)
-            await self.contest.save_edition(actor, edition.with_poll(poll.id), version)
-            return poll
+            pointer = RecordWrite(
+                "edition", str(year), reads.version("edition", str(year)), edition.to_data(),
+                "edition.update", poll_field="poll_id",
+            )  # fmt: skip
+            finalists = RecordWrite("finalists", str(year), reads.version("finalists", str(year)))
+            try:
+                return await self.store.create_poll(
+                    draft, actor=actor, records=[pointer, finalists]
+                )
+            except StaleRecord:
+                await asyncio.sleep(random.random() * 0.002 * (attempt + 1))
+        raise StaleRecord
 
 
 def _pitch(idea: Idea) -> str:

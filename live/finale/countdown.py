@@ -95,11 +95,8 @@ class Closer:
         for poll_id, closes_at_ms in list(self._due.items()):
             if closes_at_ms > now:
                 continue
-            if await self._store.close_if_due(poll_id, closes_at_ms):
-                log.info("poll %s closed at its closing time", poll_id)
-                await self._store.append_audit(
-                    ACTOR, "poll.close", f"poll:{poll_id}", after={"closes_at_ms": closes_at_ms}
-                )
+            if await self._store.close_if_due(poll_id, closes_at_ms, actor=ACTOR):
+                log.info("poll %s closed at its closing time", poll_id)  # and audited with it
             poll = await self._store.get_poll(poll_id)
             self._track(poll)
             retry = retry or (poll.id in self._due and self._due[poll.id] <= now)

@@ -1,13 +1,14 @@
 """Contest records, named sequences and the audit log in the Redis store.
 
-A record write is one Lua script (`PUT_RECORD`): the version check, the write and the
-audit entry happen in one atomic step. Keys are described in `_redis_scripts`.
+A record write is one Lua script (`PUT_RECORDS`): the version checks, the writes and
+their audit entries happen in one atomic step. Keys are described in `_redis_scripts`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -16,15 +17,41 @@ from redis.commands.core import AsyncScript
 from live.store import _redis_scripts as lua
 from live.store._redis_common import P, guard
 from live.store.base import StaleRecord
-from live.store.models import AuditEntry, Record
+from live.store.models import AuditEntry, Record, RecordWrite
 from live.store.timestamps import now_iso
 
 _AUDIT = f"{P}audit"
 _AUDIT_SEQUENCE = f"{P}seq:audit"
+AUDIT_KEYS = [_AUDIT, _AUDIT_SEQUENCE]
 
 
 def _record_keys(kind: str) -> list[str]:
     return [f"{P}rec:{kind}", f"{P}recv:{kind}", f"{P}recu:{kind}"]
+
+
+def records_arguments(
+    writes: Sequence[RecordWrite], poll_id: int | None = None
+) -> tuple[list[str], list[str | int], list[str | None]]:
+    """The keys and arguments that `_RECORDS` in a script reads for `writes`, and the JSON
+    each write stores (`poll_id` filling each `poll_field`; None: only checked)."""
+    assert len({(w.kind, w.key) for w in writes}) == len(writes), "one write per record"
+    keys: list[str] = []
+    args: list[str | int] = []
+    stored: list[str | None] = []
+    for write in writes:
+        data = write.data
+        if data is not None and write.poll_field is not None:
+            assert poll_id is not None, "poll_field is for create_poll"
+            data = {**data, write.poll_field: poll_id}
+        before, after = ("", "") if write.change is None else (
+            json.dumps(part, ensure_ascii=False) for part in write.change
+        )  # fmt: skip
+        encoded = None if data is None else json.dumps(data, ensure_ascii=False)
+        keys.extend(_record_keys(write.kind))
+        args.extend([write.key, write.expected_version, encoded or "", write.action,
+                     f"{write.kind}:{write.key}", before, after])  # fmt: skip
+        stored.append(encoded)
+    return keys, args, stored
 
 
 def _audit_entry(raw: Any) -> AuditEntry:
@@ -39,8 +66,8 @@ class RedisRecords:
     _redis: aioredis.Redis
 
     @functools.cached_property
-    def _put_record_script(self) -> AsyncScript:
-        return self._redis.register_script(lua.PUT_RECORD)
+    def _put_records_script(self) -> AsyncScript:
+        return self._redis.register_script(lua.PUT_RECORDS)
 
     @functools.cached_property
     def _append_audit_script(self) -> AsyncScript:
@@ -85,16 +112,27 @@ class RedisRecords:
         """Write `data` if the record is at `expected_version` (0: absent); else StaleRecord.
 
         The version check, the write and the audit entry are one Lua script."""
-        encoded = json.dumps(data, ensure_ascii=False)
+        write = RecordWrite(kind, key, expected_version, data, action)
+        (record,) = await self.put_records([write], actor=actor)
+        return record
+
+    async def put_records(self, writes: Sequence[RecordWrite], *, actor: str) -> list[Record]:
+        """Write every record with data if each is at its expected version; else StaleRecord.
+
+        The checks, the writes and one audit entry per write are one Lua script."""
+        keys, args, stored = records_arguments(writes)
         stamp = now_iso()
         async with guard():
-            answer = await self._put_record_script(
-                keys=[*_record_keys(kind), _AUDIT, _AUDIT_SEQUENCE],
-                args=[key, expected_version, encoded, stamp, actor, action, f"{kind}:{key}"],
+            answer = await self._put_records_script(
+                keys=[*AUDIT_KEYS, *keys], args=[stamp, actor, *args]
             )
         if answer[0] == "stale":
             raise StaleRecord()
-        return Record(kind, key, int(answer[1]), json.loads(encoded), stamp)
+        written = [(w, data) for w, data in zip(writes, stored, strict=True) if data is not None]
+        return [
+            Record(w.kind, w.key, int(version), json.loads(data), stamp)
+            for (w, data), version in zip(written, answer[1], strict=True)
+        ]
 
     async def append_audit(
         self, actor: str, action: str, subject: str, before: Any = None, after: Any = None
@@ -119,4 +157,14 @@ class RedisRecords:
             raw = await self._redis.zrangebyscore(
                 _AUDIT, f"({after_id}", "+inf", start=0, num=limit
             )
+        return [_audit_entry(entry) for entry in raw]
+
+    async def list_audit_before(
+        self, before_id: int | None = None, limit: int = 200
+    ) -> list[AuditEntry]:
+        """Audit entries with id < `before_id` (None: the latest), newest first, at most
+        `limit`; the sorted set hands over only those."""
+        upper = "+inf" if before_id is None else f"({before_id}"
+        async with guard():
+            raw = await self._redis.zrevrangebyscore(_AUDIT, upper, "-inf", start=0, num=limit)
         return [_audit_entry(entry) for entry in raw]

@@ -6,6 +6,10 @@ choice pattern -> number of ballots), `result:{id}` (the frozen counts), `ties:{
 A ballot and its count change in the same script, so counts never drift from ballots.
 Every change raises the poll's `version` and publishes "poll:version:kind" on
 `live:changes`, kind `p` when the poll record changed and `b` when only ballots did.
+Every change to a poll (a vote is not one) writes its audit entry in the same script.
+Redis does not roll a script back when a command in it fails, so each script checks
+first, then writes its audit entry, then the change: a failing audit write leaves the
+change undone.
 A closing time (`closes_at_ms`) is compared with Redis's own clock (TIME), which scripts
 may read since Redis 5 replicates their effects, not the scripts themselves.
 """
@@ -36,6 +40,25 @@ end
 """
 )
 
+# Contest records: `rec:{kind}` (hash key -> JSON data), `recv:{kind}` (key -> version),
+# `recu:{kind}` (key -> updated_at). The audit log is the sorted set `audit` of JSON
+# entries scored by their id, drawn from `seq:audit` in the same script that adds them.
+# `before` and `after` arrive as JSON text and are spliced in unparsed, so data never
+# goes through cjson (which would turn [] into {} and round large numbers).
+_AUDIT = """
+local function audit(log_key, seq_key, at, actor, action, subject, before, after)
+  local id = redis.call('INCR', seq_key)
+  local entry = '{"id":' .. id .. ',"at":' .. cjson.encode(at)
+    .. ',"actor":' .. cjson.encode(actor) .. ',"action":' .. cjson.encode(action)
+    .. ',"subject":' .. cjson.encode(subject) .. ',"before":' .. before
+    .. ',"after":' .. after .. '}'
+  redis.call('ZADD', log_key, id, entry)
+  return id
+end
+"""
+AUDIT_FUNCTION = _AUDIT  # for the scripts of other modules that audit what they change
+AUDIT_FUNCTION = _AUDIT  # for scripts kept beside their module (accounts)
+
 _BUMP = """
 local function bump(poll_key, poll_id, kind)
   local version = redis.call('HINCRBY', poll_key, 'version', 1)
@@ -44,35 +67,94 @@ local function bump(poll_key, poll_id, kind)
 end
 """
 
-# KEYS: poll, code, polls   ARGV: id, code, created_at, title, method, winners, finalists
-CREATE_POLL = """
-if redis.call('SET', KEYS[2], ARGV[1], 'NX') == false then return 0 end
+# Several contest records written together, as `put_records` does: KEYS from `k` hold
+# rec, recv, recu for each record; ARGV from `a` hold 7 values for each: key, expected
+# version, data JSON ('' only checks the version), action, subject, and the audit entry's
+# before and after JSON ('' for the stored data and the new data).
+_RECORDS = """
+local function records_at_version(k, a, n)
+  for i = 0, n - 1 do
+    local current = tonumber(redis.call('HGET', KEYS[k + 3 * i + 1], ARGV[a + 7 * i]) or '0')
+    if current ~= tonumber(ARGV[a + 7 * i + 1]) then return false end
+  end
+  return true
+end
+
+local function write_records(k, a, n, log_key, seq_key, at, actor)
+  for i = 0, n - 1 do
+    local rec, arg = k + 3 * i, a + 7 * i
+    if ARGV[arg + 2] ~= '' then
+      local before, after = ARGV[arg + 5], ARGV[arg + 6]
+      if before == '' then before = redis.call('HGET', KEYS[rec], ARGV[arg]) or 'null' end
+      if after == '' then after = ARGV[arg + 2] end
+      audit(log_key, seq_key, at, actor, ARGV[arg + 3], ARGV[arg + 4], before, after)
+    end
+  end
+  local versions = {}
+  for i = 0, n - 1 do
+    local rec, arg = k + 3 * i, a + 7 * i
+    if ARGV[arg + 2] ~= '' then
+      local version = tonumber(ARGV[arg + 1]) + 1
+      redis.call('HSET', KEYS[rec], ARGV[arg], ARGV[arg + 2])
+      redis.call('HSET', KEYS[rec + 1], ARGV[arg], version)
+      redis.call('HSET', KEYS[rec + 2], ARGV[arg], at)
+      versions[#versions + 1] = version
+    end
+  end
+  return versions
+end
+"""
+
+# KEYS: poll, code, polls, audit, audit seq, then 3 per record (see _RECORDS)
+# ARGV: id, code, created_at, title, method, winners, finalists, actor, summary JSON,
+# then 7 per record
+CREATE_POLL = (
+    _AUDIT
+    + _RECORDS
+    + """
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'taken'} end
+local records = (#KEYS - 5) / 3
+if not records_at_version(6, 10, records) then return {'stale'} end
+audit(KEYS[4], KEYS[5], ARGV[3], ARGV[8], 'poll.create', 'poll:' .. ARGV[1], 'null', ARGV[9])
+write_records(6, 10, records, KEYS[4], KEYS[5], ARGV[3], ARGV[8])
+redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'code', ARGV[2], 'created_at', ARGV[3],
   'title', ARGV[4], 'method', ARGV[5], 'winners', ARGV[6], 'finalists', ARGV[7],
   'status', 'draft', 'hide_counts', '0', 'revealed', '0', 'version', '1')
 redis.call('ZADD', KEYS[3], tonumber(ARGV[1]), ARGV[1])
 redis.call('PUBLISH', 'live:changes', ARGV[1] .. ':1:p')
-return 1
+return {'ok'}
 """
+)
 
-# KEYS: poll   ARGV: id, title, method, winners, finalists
+# KEYS: poll, audit, audit seq
+# ARGV: id, title, method, winners, finalists, at, actor, summary JSON
 UPDATE_POLL = (
     _BUMP
+    + _AUDIT
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= 'draft' then return {'conflict', status} end
+local old = redis.call('HMGET', KEYS[1], 'title', 'method', 'winners', 'finalists')
+local names = {}
+for i, finalist in ipairs(cjson.decode(old[4])) do names[i] = finalist.name end
+local before = '{"title":' .. cjson.encode(old[1]) .. ',"method":' .. cjson.encode(old[2])
+  .. ',"winners":' .. tonumber(old[3]) .. ',"finalists":' .. cjson.encode(names) .. '}'
+audit(KEYS[2], KEYS[3], ARGV[6], ARGV[7], 'poll.update', 'poll:' .. ARGV[1], before, ARGV[8])
 redis.call('HSET', KEYS[1], 'title', ARGV[2], 'method', ARGV[3], 'winners', ARGV[4],
   'finalists', ARGV[5])
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll, counts, result   ARGV: id, source, target, stamp, due closes_at_ms or ''
+# KEYS: poll, counts, result, audit, audit seq
+# ARGV: id, source, target, stamp, due closes_at_ms or '', at, actor, action, after JSON
 # With a due time, the poll closes only if its closing time is still that one and passed.
 TRANSITION = (
     _BUMP
     + _NOW_MS
+    + _AUDIT
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
@@ -81,6 +163,7 @@ if ARGV[5] ~= '' then
   local closes = redis.call('HGET', KEYS[1], 'closes_at_ms')
   if closes ~= ARGV[5] or tonumber(closes) > now_ms() then return {'not-due'} end
 end
+audit(KEYS[4], KEYS[5], ARGV[6], ARGV[7], ARGV[8], 'poll:' .. ARGV[1], 'null', ARGV[9])
 if ARGV[3] == 'open' then
   redis.call('HSET', KEYS[1], 'status', 'open', 'opened_at', ARGV[4])
 else
@@ -92,14 +175,17 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll   ARGV: id, seconds or '' (drop the countdown)
+# KEYS: poll, audit, audit seq   ARGV: id, seconds or '' (drop the countdown), at, actor,
+# after JSON
 COUNTDOWN = (
     _BUMP
     + _VOTING
+    + _AUDIT
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if voting(KEYS[1], status) ~= 'open' then return {'conflict', status} end
+audit(KEYS[2], KEYS[3], ARGV[3], ARGV[4], 'poll.countdown', 'poll:' .. ARGV[1], 'null', ARGV[5])
 local closes = ''
 if ARGV[2] ~= '' then closes = now_ms() + tonumber(ARGV[2]) * 1000 end
 redis.call('HSET', KEYS[1], 'closes_at_ms', closes)
@@ -107,31 +193,40 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll   ARGV: id, shown ('0'|'1')
+# KEYS: poll, audit, audit seq   ARGV: id, shown ('0'|'1'), at, actor, after JSON
 SHOW_RESULTS = (
     _BUMP
+    + _AUDIT
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= 'closed' then return {'conflict', status} end
+if (redis.call('HGET', KEYS[1], 'show_results') or '0') == ARGV[2] then return {'ok', 'same'} end
+audit(KEYS[2], KEYS[3], ARGV[3], ARGV[4], 'poll.results', 'poll:' .. ARGV[1], 'null', ARGV[5])
 redis.call('HSET', KEYS[1], 'show_results', ARGV[2])
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll   ARGV: id, hidden ('0'|'1')
+# KEYS: poll, audit, audit seq   ARGV: id, hidden ('0'|'1'), at, actor
 HIDE_COUNTS = (
     _BUMP
+    + _AUDIT
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+if redis.call('HGET', KEYS[1], 'hide_counts') == ARGV[2] then return {'ok', 'same'} end
+local action = 'poll.show'
+if ARGV[2] == '1' then action = 'poll.hide' end
+audit(KEYS[2], KEYS[3], ARGV[3], ARGV[4], action, 'poll:' .. ARGV[1], 'null', 'null')
 redis.call('HSET', KEYS[1], 'hide_counts', ARGV[2])
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll   ARGV: id, revealed, limit
+# KEYS: poll, audit, audit seq   ARGV: id, revealed, limit, at, actor
 REVEAL_TO = (
     _BUMP
+    + _AUDIT
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
@@ -141,6 +236,8 @@ if current >= wanted then return {'ok', 'shown'} end
 if wanted < 1 or wanted > tonumber(ARGV[3]) or current ~= wanted - 1 then
   return {'conflict', 'not-next'}
 end
+audit(KEYS[2], KEYS[3], ARGV[4], ARGV[5], 'poll.reveal', 'poll:' .. ARGV[1],
+  '{"revealed":' .. current .. '}', '{"revealed":' .. wanted .. '}')
 redis.call('HSET', KEYS[1], 'revealed', wanted)
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
@@ -176,12 +273,16 @@ return {'ok', ARGV[3], revision, ARGV[5], replaced}
 """
 )
 
-# KEYS: poll, result, ties   ARGV: id, tie_key, resolution JSON
+# KEYS: poll, result, ties, audit, audit seq
+# ARGV: id, tie_key, resolution JSON, at, actor, after JSON
 RESOLVE_TIE = (
     _BUMP
+    + _AUDIT
     + """
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'conflict', 'not-locked'} end
-if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3]) == 0 then return {'conflict', 'resolved'} end
+if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return {'conflict', 'resolved'} end
+audit(KEYS[4], KEYS[5], ARGV[4], ARGV[5], 'poll.tie', 'poll:' .. ARGV[1], 'null', ARGV[6])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
@@ -196,23 +297,6 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 """
 
-# Contest records: `rec:{kind}` (hash key -> JSON data), `recv:{kind}` (key -> version),
-# `recu:{kind}` (key -> updated_at). The audit log is the sorted set `audit` of JSON
-# entries scored by their id, drawn from `seq:audit` in the same script that adds them.
-# `before` and `after` arrive as JSON text and are spliced in unparsed, so data never
-# goes through cjson (which would turn [] into {} and round large numbers).
-_AUDIT = """
-local function audit(log_key, seq_key, at, actor, action, subject, before, after)
-  local id = redis.call('INCR', seq_key)
-  local entry = '{"id":' .. id .. ',"at":' .. cjson.encode(at)
-    .. ',"actor":' .. cjson.encode(actor) .. ',"action":' .. cjson.encode(action)
-    .. ',"subject":' .. cjson.encode(subject) .. ',"before":' .. before
-    .. ',"after":' .. after .. '}'
-  redis.call('ZADD', log_key, id, entry)
-  return id
-end
-"""
-
 # KEYS: audit, audit seq   ARGV: at, actor, action, subject, before JSON, after JSON
 APPEND_AUDIT = (
     _AUDIT
@@ -221,19 +305,14 @@ return audit(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV
 """
 )
 
-# KEYS: rec, recv, recu, audit, audit seq
-# ARGV: key, expected version, data JSON, updated_at, actor, action, subject
-PUT_RECORD = (
+# KEYS: audit, audit seq, then 3 per record   ARGV: at, actor, then 7 per record
+# (see _RECORDS): every version is checked before anything is written.
+PUT_RECORDS = (
     _AUDIT
+    + _RECORDS
     + """
-local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if current ~= tonumber(ARGV[2]) then return {'stale', current} end
-local before = redis.call('HGET', KEYS[1], ARGV[1]) or 'null'
-local version = current + 1
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], version)
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
-local id = audit(KEYS[4], KEYS[5], ARGV[4], ARGV[5], ARGV[6], ARGV[7], before, ARGV[3])
-return {'ok', version, id}
+local records = (#KEYS - 2) / 3
+if not records_at_version(3, 3, records) then return {'stale'} end
+return {'ok', write_records(3, 3, records, KEYS[1], KEYS[2], ARGV[1], ARGV[2])}
 """
 )

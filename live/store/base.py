@@ -23,7 +23,12 @@ Guarantees, checked by `tests/test_store_contract.py` against every real backend
   still at the version the caller read (0: it must not exist yet), and writes the audit
   entry for the change in the same atomic step, so no change goes unrecorded and no two
   writers overwrite each other unseen. A limit that spans a record (three nominations per
-  network) holds under any concurrency when the record is written this way.
+  network) holds under any concurrency when the record is written this way;
+  `put_records` does the same for a rule that spans several records.
+- **The audit log is complete and atomic.** Every change to a poll takes its `actor` and
+  writes its audit entry (subject "poll:ID") in the same atomic step as the change, or
+  neither happens. A repeat that changes nothing (`AlreadyDone`, a place shown already,
+  `close_if_due` answering False) writes none.
 
 Errors: `NotFound` for an unknown poll or user, `Conflict` for a request that clashes
 with the current state, `Unavailable` when the backend cannot be reached (nothing was
@@ -37,6 +42,7 @@ from typing import Any, Protocol
 
 from live.errors import N_, Conflict
 from live.store.models import (
+    ApiToken,
     AuditEntry,
     Ballot,
     CastOutcome,
@@ -45,6 +51,7 @@ from live.store.models import (
     PollDraft,
     PollStatus,
     Record,
+    RecordWrite,
     Role,
     Session,
     Snapshot,
@@ -70,11 +77,26 @@ class Store(Protocol):
     def add_listener(self, listener: ChangeListener) -> None:
         """Hear of every change to any poll, from this process and (Redis) all others."""
 
-    # Polls -------------------------------------------------------------------
-    async def create_poll(self, draft: PollDraft) -> Poll:
-        """Store a new draft poll with a fresh unique join code."""
+    # Health ------------------------------------------------------------------
+    def is_alive(self) -> bool:
+        """Whether this process's own part of the store works, judged without I/O (for
+        `/healthz`): SQLite's writer thread takes writes; Redis' change listener runs."""
 
-    async def update_poll(self, poll_id: int, draft: PollDraft) -> Poll:
+    async def check_writable(self) -> None:
+        """Prove that the store is reachable and takes a durable write now, by a tiny
+        write of its own (for `/readyz`); `Unavailable` otherwise."""
+
+    # Polls -------------------------------------------------------------------
+    async def create_poll(
+        self, draft: PollDraft, *, actor: str, records: Sequence[RecordWrite] = ()
+    ) -> Poll:
+        """Store a new draft poll with a fresh unique join code (audited: `poll.create`).
+
+        `records` are written (or checked) as `put_records` does, in the same atomic step,
+        each with its `poll_field` set to the new poll's id: StaleRecord, and no poll, if
+        one of them is no longer at its expected version."""
+
+    async def update_poll(self, poll_id: int, draft: PollDraft, *, actor: str) -> Poll:
         """Replace a draft poll's title, method, winners and finalists; Conflict unless draft."""
 
     async def get_poll(self, poll_id: int) -> Poll:
@@ -86,40 +108,40 @@ class Store(Protocol):
     async def list_polls(self) -> list[Poll]:
         """All polls, newest first."""
 
-    async def open_poll(self, poll_id: int) -> Poll:
+    async def open_poll(self, poll_id: int, *, actor: str) -> Poll:
         """draft -> open. `AlreadyDone` when open already; Conflict when closed."""
 
-    async def close_poll(self, poll_id: int) -> Poll:
+    async def close_poll(self, poll_id: int, *, actor: str) -> Poll:
         """open -> closed, freezing the counts as the locked result in the same step.
 
         `AlreadyDone` when closed already; Conflict for a draft. A countdown still
         running is dropped: the poll closed now instead."""
 
-    async def set_countdown(self, poll_id: int, seconds: int | None) -> Poll:
+    async def set_countdown(self, poll_id: int, seconds: int | None, *, actor: str) -> Poll:
         """Set an open poll's closing time to the store's now + `seconds`, or drop it (None).
 
         From that moment on, `cast_ballot` refuses every vote (judged by the store's own
         clock in the atomic step that would record it), even before `close_if_due` runs.
         Conflict unless the poll is open and its closing time has not passed."""
 
-    async def close_if_due(self, poll_id: int, closes_at_ms: int) -> bool:
+    async def close_if_due(self, poll_id: int, closes_at_ms: int, *, actor: str) -> bool:
         """Close the poll as `close_poll` does if it is open, its closing time is still
         `closes_at_ms` (not moved meanwhile) and that time has passed by the store's clock.
 
         `closed_at` is then the closing time itself. True when this call closed it; False
         (and no change) otherwise, so any number of processes may call it."""
 
-    async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
-        """Hide or show the counts on the public stream."""
+    async def set_hide_counts(self, poll_id: int, hidden: bool, *, actor: str) -> Poll:
+        """Hide or show the counts on the public stream (no change if they are so already)."""
 
-    async def reveal_to(self, poll_id: int, revealed: int, limit: int) -> Poll:
+    async def reveal_to(self, poll_id: int, revealed: int, limit: int, *, actor: str) -> Poll:
         """Show `revealed` places: raise `revealed` from `revealed - 1` to `revealed`.
 
         A poll that shows that many places already is left as it is (a repeated intent).
         Conflict unless the poll is closed, `1 <= revealed <= limit`, and the places
         before it are shown."""
 
-    async def set_show_results(self, poll_id: int, shown: bool) -> Poll:
+    async def set_show_results(self, poll_id: int, shown: bool, *, actor: str) -> Poll:
         """Show or hide the full result on the stage; Conflict unless the poll is closed."""
 
     # Ballots -----------------------------------------------------------------
@@ -145,13 +167,15 @@ class Store(Protocol):
         """The locked result of a closed poll; Conflict while it is not closed."""
 
     async def resolve_tie(self, poll_id: int, resolution: TieResolution) -> LockedResult:
-        """Record how a tie was resolved; Conflict if that tie already has a resolution."""
+        """Record how a tie was resolved, audited as `resolution.decided_by`; `AlreadyDone`
+        if that tie already has a resolution."""
 
     # People ------------------------------------------------------------------
     async def create_user(
         self, email: str, role: Role, password_hash: str | None, network_id: str | None = None
     ) -> User:
-        """A new account; Conflict if the e-mail address (any case) is taken.
+        """A new account; Conflict if the e-mail address is taken in any case (compared
+        case-folded, so ÆRLIG@… and ærlig@… are one address).
 
         `password_hash` None makes an account that cannot log in until a password is set
         (an invited person). `network_id` binds a coordinator to a network."""
@@ -159,28 +183,68 @@ class Store(Protocol):
     async def list_users(self) -> list[User]:
         """Every account, in the order they were made."""
 
-    async def set_password(self, user_id: int, password_hash: str) -> None:
-        """Replace an account's password hash."""
+    async def set_password(
+        self, user_id: int, password_hash: str, *, actor: str | None = None
+    ) -> None:
+        """Replace an account's password hash and, in the same atomic step, end every
+        session and revoke every API token of the account (whoever held the old
+        credentials is cut off at once, on every worker and host) and audit it as
+        `account.password` by `actor` (None: the account itself)."""
 
     async def get_user(self, email: str) -> User:
-        """The account with this e-mail address (any case); NotFound otherwise."""
+        """The account with this e-mail address (any case, case-folded); NotFound otherwise."""
 
     async def create_session(
         self, user_id: int, token_digest: str, csrf: str, expires_at: float
     ) -> None:
-        """Keep a login session under the digest of its cookie value."""
+        """Keep a login session under the digest of its cookie value, created now."""
 
     async def get_session(self, token_digest: str) -> Session | None:
         """The live session with this digest, or None when unknown or expired."""
 
+    async def touch_session(self, token_digest: str, expires_at: float) -> None:
+        """Move a live session's end to `expires_at` (epoch seconds). A session that
+        has ended (logged out, expired, cut off by `set_password`) stays ended."""
+
     async def delete_session(self, token_digest: str) -> None:
         """End a session (log out)."""
 
-    async def create_api_token(self, user_id: int, token_digest: str) -> None:
-        """Keep an API bearer token under its digest."""
+    async def create_api_token(
+        self,
+        user_id: int,
+        token_digest: str,
+        name: str = "",
+        expires_at: float | None = None,
+        *,
+        actor: str | None = None,
+    ) -> ApiToken:
+        """Keep an API bearer token under its digest, with a name and an optional end
+        (epoch seconds), audited as `api_token.create` by `actor` (None: the account
+        itself) in the same atomic step. Its id is new and never handed out again."""
 
     async def get_api_user(self, token_digest: str) -> User | None:
-        """The account that owns this API token digest, if any."""
+        """The account that owns this API token digest; None when the token is unknown,
+        revoked or past its end."""
+
+    async def list_api_tokens(self, user_id: int | None = None) -> list[ApiToken]:
+        """The API tokens of one account (None: of every account), oldest first,
+        expired ones included until they are revoked."""
+
+    async def revoke_api_token(self, token_id: int, *, actor: str | None = None) -> ApiToken:
+        """Revoke a token for good, audited as `api_token.revoke` by `actor` (None: its
+        owner) in the same atomic step; it no longer opens the API anywhere. NotFound
+        when there is no token with this id (or it was revoked already)."""
+
+    # Abuse limits --------------------------------------------------------------
+    async def hit(self, key: str, window_seconds: int, limit: int, cost: int = 1) -> float | None:
+        """Count `cost` hits against `key` in a fixed window of `window_seconds` that
+        starts with the key's first hit. None while the window holds at most `limit`
+        hits (these included); else the seconds until the window ends. `cost` 0 only
+        asks. Counting is atomic and shared by every process on the store, so a limit
+        holds across workers and hosts."""
+
+    async def clear_hits(self, key: str) -> None:
+        """Forget the hits counted against `key` (a login that succeeded)."""
 
     # Contest records and the audit log ----------------------------------------
     async def next_id(self, sequence: str) -> int:
@@ -207,6 +271,13 @@ class Store(Protocol):
         In the same atomic step, append an audit entry (`actor`, `action`, subject
         "kind:key", the data before and after). Returns the record as written."""
 
+    async def put_records(self, writes: Sequence[RecordWrite], *, actor: str) -> list[Record]:
+        """Write every record of `writes` that has data, if each of `writes` is at its
+        expected version; else StaleRecord and nothing is written.
+
+        One audit entry per written record, all in the same atomic step. Returns the
+        written records in the order given."""
+
     async def append_audit(
         self, actor: str, action: str, subject: str, before: Any = None, after: Any = None
     ) -> AuditEntry:
@@ -214,6 +285,12 @@ class Store(Protocol):
 
     async def list_audit(self, after_id: int = 0, limit: int = 10_000) -> list[AuditEntry]:
         """Audit entries with id > `after_id`, oldest first, at most `limit`."""
+
+    async def list_audit_before(
+        self, before_id: int | None = None, limit: int = 200
+    ) -> list[AuditEntry]:
+        """Audit entries with id < `before_id` (None: the latest), newest first, at most
+        `limit`; only those are read."""
 
 
 class StaleRecord(Conflict):

@@ -169,9 +169,33 @@ class User:
 
 @dataclass(frozen=True)
 class Session:
+    """A login session. It ends at `expires_at` (epoch seconds), which use moves on,
+    never past `created_at` plus the longest a session may live."""
+
     user: User
     csrf: str
     expires_at: float
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API bearer token as its owner and organisers see it: never the secret itself."""
+
+    id: int
+    user_id: int
+    name: str
+    created_at: str  # ISO 8601, UTC
+    expires_at: float | None = None  # epoch seconds; None: until revoked
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+def audit_data(token: ApiToken) -> dict[str, Any]:
+    """What the audit log keeps of an API token (never its secret or digest)."""
+    expires = None if token.expires_at is None else iso_from_ms(int(token.expires_at * 1000))
+    return {"user_id": token.user_id, "name": token.name, "expires_at": expires}
 
 
 @dataclass(frozen=True)
@@ -187,6 +211,37 @@ class Record:
     version: int
     data: dict[str, Any]
     updated_at: str
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    """One record in `Store.put_records`, at `expected_version` (0: it must not exist yet).
+
+    With `data` the record is written and audited as `action`; without, its version is
+    only checked, so that a rule read from it still holds when the others are written.
+    `change` is what the audit entry keeps as before and after (None: the whole data).
+    `poll_field`, with `Store.create_poll`, is the field of `data` set to the new poll's id.
+    """
+
+    kind: str
+    key: str
+    expected_version: int
+    data: dict[str, Any] | None = None
+    action: str = ""
+    change: tuple[Any, Any] | None = None
+    poll_field: str | None = None
+
+
+def poll_summary(poll: Poll | PollDraft) -> dict[str, Any]:
+    """What the audit log keeps of a poll's set-up: title, method, winners, finalists' names."""
+    return {"title": poll.title, "method": poll.method.value, "winners": poll.winners,
+            "finalists": [f.name for f in poll.finalists]}  # fmt: skip
+
+
+def tie_summary(resolution: TieResolution) -> dict[str, Any]:
+    """What the audit log keeps of a tie's resolution (who and when are the entry's own)."""
+    return {"rule": resolution.rule.value, "order": list(resolution.order),
+            "seed": resolution.seed, "note": resolution.note}  # fmt: skip
 
 
 @dataclass(frozen=True)

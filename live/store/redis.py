@@ -1,8 +1,11 @@
 """The scale-out store: everything in Redis, so any number of app processes share it.
 
 Durability at acknowledgement needs Redis with `appendonly yes` and `appendfsync always`
-(see ops/redis.conf). Change notices go out on pub/sub from inside the same atomic scripts;
-one listener task per process hears them, and recovers by itself when Redis comes back.
+(see ops/redis.conf), checked when the store opens (`_redis_durability`); with Sentinel
+(`redis+sentinel://`) each write also waits for replicas (`_redis_client`, which also
+says when a failed command may be sent again: only when it never left). Change notices
+go out on pub/sub from inside the same atomic scripts; one listener task per process
+hears them, and recovers by itself when Redis comes back.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from live.errors import N_, Conflict, NotFound
 from live.store import _redis_scripts as lua
 from live.store._redis_accounts import RedisAccounts
 from live.store._redis_batch import ScriptBatcher
+from live.store._redis_client import CONNECTION_OPTIONS, CheckedPool, DurableRedis
 from live.store._redis_common import P, guard
-from live.store._redis_records import RedisRecords
-from live.store.base import AlreadyDone, ChangeListener, transition_conflict
+from live.store._redis_durability import Durability, check_durability
+from live.store._redis_records import AUDIT_KEYS, RedisRecords, records_arguments
+from live.store._redis_sentinel import SCHEME as SENTINEL_SCHEME
+from live.store._redis_sentinel import SentinelLink
+from live.store.base import AlreadyDone, ChangeListener, StaleRecord, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
     Ballot,
@@ -32,9 +37,12 @@ from live.store.models import (
     Poll,
     PollDraft,
     PollStatus,
+    RecordWrite,
     Snapshot,
     TieResolution,
     TieRule,
+    poll_summary,
+    tie_summary,
 )
 from live.store.timestamps import iso_from_ms, now_iso
 from live.tally import Method
@@ -43,7 +51,7 @@ from live.tokens import VoterToken
 log = logging.getLogger("live.store.redis")
 RECONNECT_SECONDS = 1.0
 LISTEN_POLL_SECONDS = 1.0
-MAX_CONNECTIONS = 64
+HEALTH_KEY = f"{P}health"  # written by `check_writable`; left out of backups
 
 
 def _counts(raw: Any) -> tuple[tuple[tuple[int, ...], int], ...]:
@@ -76,14 +84,15 @@ def _poll(fields: Mapping[Any, Any]) -> Poll:
 
 
 class RedisStore(RedisAccounts, RedisRecords):
-    def __init__(self, url: str) -> None:
-        # A bounded pool: a burst of votes waits for a connection instead of opening
-        # hundreds of sockets at once.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
-            health_check_interval=10, max_connections=MAX_CONNECTIONS, timeout=5,
-        )  # fmt: skip
-        self._redis: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool with it
+    def __init__(self, url: str, durability: Durability = "strict") -> None:
+        self._durability: Durability = durability
+        self._sentinel = SentinelLink(url) if url.startswith(f"{SENTINEL_SCHEME}:") else None
+        if self._sentinel is not None:
+            pool: CheckedPool = self._sentinel.primary_pool()
+        else:
+            pool = CheckedPool.from_url(url, **CONNECTION_OPTIONS)
+        # The client closes the pool with it.
+        self._redis: DurableRedis = DurableRedis.from_pool(pool)  # type: ignore[assignment]
         self._listeners: list[ChangeListener] = []
         self._listener_task: asyncio.Task[None] | None = None
         self._opened = False
@@ -100,8 +109,14 @@ class RedisStore(RedisAccounts, RedisRecords):
             return await self._scripts[script](keys=keys, args=args)
 
     async def open(self) -> None:
+        """Connect, and check that Redis keeps what the store acknowledges (before the
+        first write, so that even that one waits for replicas when it must)."""
         async with guard():
             await self._redis.ping()
+            self._redis.wait_policy = await check_durability(
+                self._redis, self._durability, self._sentinel
+            )
+        await self._upgrade_accounts()
         self._opened = True
         if self._listeners:
             self._start_listening()
@@ -118,6 +133,17 @@ class RedisStore(RedisAccounts, RedisRecords):
                 task.cancel()
                 await asyncio.wait({task}, timeout=LISTEN_POLL_SECONDS)
         await self._redis.aclose()
+        if self._sentinel is not None:
+            await self._sentinel.aclose()
+
+    def is_alive(self) -> bool:
+        task = self._listener_task  # it retries by itself; ended only by a bug or close()
+        return task is None or not task.done()
+
+    async def check_writable(self) -> None:
+        async with guard():
+            await self._redis.ping()
+            await self._redis.set(HEALTH_KEY, now_iso(), px=60_000)
 
     def add_listener(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
@@ -164,18 +190,26 @@ class RedisStore(RedisAccounts, RedisRecords):
             for n, f in enumerate(draft.finalists)
         ], ensure_ascii=False)  # fmt: skip
 
-    async def create_poll(self, draft: PollDraft) -> Poll:
+    async def create_poll(
+        self, draft: PollDraft, *, actor: str, records: Sequence[RecordWrite] = ()
+    ) -> Poll:
         finalists = await self._finalists_json(draft)
         async with guard():
             poll_id = int(await self._redis.incr(f"{P}seq:poll"))
+        record_keys, record_args, _ = records_arguments(records, poll_id)
+        summary = json.dumps(poll_summary(draft), ensure_ascii=False)
         for _ in range(20):
             code = new_poll_code()
-            created = await self._run(
-                "CREATE_POLL", [f"{P}poll:{poll_id}", f"{P}poll-code:{code}", f"{P}polls"],
+            answer = await self._run(
+                "CREATE_POLL",
+                [f"{P}poll:{poll_id}", f"{P}poll-code:{code}", f"{P}polls", *AUDIT_KEYS,
+                 *record_keys],
                 [poll_id, code, now_iso(), draft.title, draft.method.value, draft.winners,
-                 finalists],
+                 finalists, actor, summary, *record_args],
             )  # fmt: skip
-            if created:
+            if answer[0] == "stale":
+                raise StaleRecord()
+            if answer[0] == "ok":
                 return await self.get_poll(poll_id)
         raise Conflict(N_("Could not find a free poll code. Try again."))
 
@@ -184,11 +218,12 @@ class RedisStore(RedisAccounts, RedisRecords):
             raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
         return answer
 
-    async def update_poll(self, poll_id: int, draft: PollDraft) -> Poll:
+    async def update_poll(self, poll_id: int, draft: PollDraft, *, actor: str) -> Poll:
         finalists = await self._finalists_json(draft)
         answer = self._check(await self._run(
-            "UPDATE_POLL", [f"{P}poll:{poll_id}"],
-            [poll_id, draft.title, draft.method.value, draft.winners, finalists],
+            "UPDATE_POLL", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+            [poll_id, draft.title, draft.method.value, draft.winners, finalists, now_iso(),
+             actor, json.dumps(poll_summary(draft), ensure_ascii=False)],
         ), poll_id)  # fmt: skip
         if answer[0] == "conflict":
             raise Conflict(N_("Only a draft poll can be edited, before voting opens."))
@@ -218,61 +253,70 @@ class RedisStore(RedisAccounts, RedisRecords):
         return [_poll(fields) for fields in rows if fields]
 
     async def _transition(
-        self, poll_id: int, source: PollStatus, target: PollStatus, stamp: str, due: str = ""
-    ) -> list[Any]:
+        self, poll_id: int, source: PollStatus, target: PollStatus, stamp: str, actor: str,
+        due: str = "", after: Any = None,
+    ) -> list[Any]:  # fmt: skip
+        action = "poll.open" if target is PollStatus.OPEN else "poll.close"
         answer = self._check(await self._run(
-            "TRANSITION", [f"{P}poll:{poll_id}", f"{P}counts:{poll_id}", f"{P}result:{poll_id}"],
-            [poll_id, source.value, target.value, stamp, due],
+            "TRANSITION",
+            [f"{P}poll:{poll_id}", f"{P}counts:{poll_id}", f"{P}result:{poll_id}", *AUDIT_KEYS],
+            [poll_id, source.value, target.value, stamp, due, now_iso(), actor, action,
+             json.dumps(after)],
         ), poll_id)  # fmt: skip
         if answer[0] == "conflict":
             raise transition_conflict(PollStatus(answer[1]), target)
         return answer
 
-    async def open_poll(self, poll_id: int) -> Poll:
-        await self._transition(poll_id, PollStatus.DRAFT, PollStatus.OPEN, now_iso())
+    async def open_poll(self, poll_id: int, *, actor: str) -> Poll:
+        await self._transition(poll_id, PollStatus.DRAFT, PollStatus.OPEN, now_iso(), actor)
         return await self.get_poll(poll_id)
 
-    async def close_poll(self, poll_id: int) -> Poll:
-        await self._transition(poll_id, PollStatus.OPEN, PollStatus.CLOSED, now_iso())
+    async def close_poll(self, poll_id: int, *, actor: str) -> Poll:
+        await self._transition(poll_id, PollStatus.OPEN, PollStatus.CLOSED, now_iso(), actor)
         return await self.get_poll(poll_id)
 
-    async def close_if_due(self, poll_id: int, closes_at_ms: int) -> bool:
+    async def close_if_due(self, poll_id: int, closes_at_ms: int, *, actor: str) -> bool:
         try:
             answer = await self._transition(
-                poll_id, PollStatus.OPEN, PollStatus.CLOSED, iso_from_ms(closes_at_ms),
-                due=str(closes_at_ms),
+                poll_id, PollStatus.OPEN, PollStatus.CLOSED, iso_from_ms(closes_at_ms), actor,
+                due=str(closes_at_ms), after={"closes_at_ms": closes_at_ms},
             )  # fmt: skip
         except (Conflict, NotFound):
             return False
         return bool(answer[0] == "ok")
 
-    async def set_countdown(self, poll_id: int, seconds: int | None) -> Poll:
+    async def set_countdown(self, poll_id: int, seconds: int | None, *, actor: str) -> Poll:
         answer = self._check(await self._run(
-            "COUNTDOWN", [f"{P}poll:{poll_id}"], [poll_id, "" if seconds is None else seconds]
+            "COUNTDOWN", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+            [poll_id, "" if seconds is None else seconds, now_iso(), actor,
+             json.dumps({"seconds": seconds})],
         ), poll_id)  # fmt: skip
         if answer[0] == "conflict":
             raise Conflict(N_("A countdown can run only while voting is open."))
         return await self.get_poll(poll_id)
 
-    async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
-        self._check(await self._run("HIDE_COUNTS", [f"{P}poll:{poll_id}"],
-                                    [poll_id, "1" if hidden else "0"]), poll_id)  # fmt: skip
+    async def set_hide_counts(self, poll_id: int, hidden: bool, *, actor: str) -> Poll:
+        self._check(await self._run(
+            "HIDE_COUNTS", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+            [poll_id, "1" if hidden else "0", now_iso(), actor],
+        ), poll_id)  # fmt: skip
         return await self.get_poll(poll_id)
 
-    async def reveal_to(self, poll_id: int, revealed: int, limit: int) -> Poll:
-        answer = self._check(
-            await self._run("REVEAL_TO", [f"{P}poll:{poll_id}"], [poll_id, revealed, limit]),
-            poll_id,
-        )
+    async def reveal_to(self, poll_id: int, revealed: int, limit: int, *, actor: str) -> Poll:
+        answer = self._check(await self._run(
+            "REVEAL_TO", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+            [poll_id, revealed, limit, now_iso(), actor],
+        ), poll_id)  # fmt: skip
         if answer[0] == "conflict" and answer[1] == "not-closed":
             raise Conflict(N_("Places can be revealed only after the poll is closed."))
         if answer[0] == "conflict":
             raise Conflict(N_("There is no further decided place to reveal."))
         return await self.get_poll(poll_id)
 
-    async def set_show_results(self, poll_id: int, shown: bool) -> Poll:
+    async def set_show_results(self, poll_id: int, shown: bool, *, actor: str) -> Poll:
         answer = self._check(await self._run(
-            "SHOW_RESULTS", [f"{P}poll:{poll_id}"], [poll_id, "1" if shown else "0"]
+            "SHOW_RESULTS", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+            [poll_id, "1" if shown else "0", now_iso(), actor, json.dumps({"shown": shown})],
         ), poll_id)  # fmt: skip
         if answer[0] == "conflict":
             raise Conflict(N_("The full result can be shown only after the poll is closed."))
@@ -344,9 +388,10 @@ class RedisStore(RedisAccounts, RedisRecords):
         }, ensure_ascii=False)  # fmt: skip
         answer = await self._run(
             "RESOLVE_TIE",
-            [f"{P}poll:{poll_id}", f"{P}result:{poll_id}", f"{P}ties:{poll_id}"],
-            [poll_id, ",".join(map(str, sorted(resolution.order))), record],
-        )
+            [f"{P}poll:{poll_id}", f"{P}result:{poll_id}", f"{P}ties:{poll_id}", *AUDIT_KEYS],
+            [poll_id, ",".join(map(str, sorted(resolution.order))), record, now_iso(),
+             resolution.decided_by, json.dumps(tie_summary(resolution), ensure_ascii=False)],
+        )  # fmt: skip
         if answer[0] == "conflict" and answer[1] == "not-locked":
             raise Conflict(N_("The result is locked only when the poll closes."))
         if answer[0] == "conflict":

@@ -6,11 +6,12 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from live.errors import N_, Conflict, NotFound
 from live.store._sqlite_accounts import SQLiteAccounts
 from live.store._sqlite_engine import SQLiteEngine, Tx
-from live.store._sqlite_records import SQLiteRecords
+from live.store._sqlite_records import SQLiteRecords, insert_audit, put_records_in, to_json
 from live.store.base import AlreadyDone, ChangeListener, transition_conflict
 from live.store.codes import new_poll_code
 from live.store.models import (
@@ -21,9 +22,12 @@ from live.store.models import (
     Poll,
     PollDraft,
     PollStatus,
+    RecordWrite,
     Snapshot,
     TieResolution,
     TieRule,
+    poll_summary,
+    tie_summary,
 )
 from live.store.timestamps import iso_from_ms, now_iso, now_ms
 from live.tally import Method
@@ -63,30 +67,54 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
     def add_listener(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
 
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._engine.path
+
+    def is_alive(self) -> bool:
+        return self._engine.writer_alive()
+
+    async def check_writable(self) -> None:
+        def probe(tx: Tx) -> None:  # a sequence nobody reads; see live.store.backup
+            tx.conn.execute(
+                "INSERT INTO sequences (name, value) VALUES ('live:health', 1)"
+                " ON CONFLICT (name) DO UPDATE SET value = value + 1"
+            )
+
+        await self._engine.write(probe)
+
     # Polls -------------------------------------------------------------------
-    async def create_poll(self, draft: PollDraft) -> Poll:
+    async def create_poll(
+        self, draft: PollDraft, *, actor: str, records: Sequence[RecordWrite] = ()
+    ) -> Poll:
         def create(tx: Tx) -> int:
             for _ in range(20):
+                stamp = now_iso()
                 try:
                     cursor = tx.conn.execute(
                         "INSERT INTO polls (code, title, method, winners, created_at)"
                         " VALUES (?, ?, ?, ?, ?)",
-                        (new_poll_code(), draft.title, draft.method, draft.winners, now_iso()),
+                        (new_poll_code(), draft.title, draft.method, draft.winners, stamp),
                     )
                 except sqlite3.IntegrityError:
                     continue  # the code was taken; draw another
                 poll_id = int(cursor.lastrowid or 0)
                 _insert_finalists(tx.conn, poll_id, draft)
+                _audit(tx, actor, "poll.create", poll_id, after=poll_summary(draft))
+                put_records_in(tx, records, actor, stamp, poll_id)
                 tx.changed(poll_id, 1)
                 return poll_id
             raise Conflict(N_("Could not find a free poll code. Try again."))
 
         return await self.get_poll(await self._engine.write(create))
 
-    async def update_poll(self, poll_id: int, draft: PollDraft) -> Poll:
+    async def update_poll(self, poll_id: int, draft: PollDraft, *, actor: str) -> Poll:
         def update(tx: Tx) -> None:
             if _status(tx.conn, poll_id) is not PollStatus.DRAFT:
                 raise Conflict(N_("Only a draft poll can be edited, before voting opens."))
+            before = poll_summary(_load_poll(tx.conn, "id", poll_id))
+            _audit(tx, actor, "poll.update", poll_id, before, poll_summary(draft))
             tx.conn.execute(
                 "UPDATE polls SET title = ?, method = ?, winners = ? WHERE id = ?",
                 (draft.title, draft.method, draft.winners, poll_id),
@@ -111,11 +139,12 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
 
         return await self._engine.read(list_all)
 
-    async def open_poll(self, poll_id: int) -> Poll:
+    async def open_poll(self, poll_id: int, *, actor: str) -> Poll:
         def open_it(tx: Tx) -> None:
             status = _status(tx.conn, poll_id)
             if status is not PollStatus.DRAFT:
                 raise transition_conflict(status, PollStatus.OPEN)
+            _audit(tx, actor, "poll.open", poll_id)
             tx.conn.execute(
                 "UPDATE polls SET status = 'open', opened_at = ? WHERE id = ?", (now_iso(), poll_id)
             )
@@ -124,31 +153,34 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
         await self._engine.write(open_it)
         return await self.get_poll(poll_id)
 
-    async def close_poll(self, poll_id: int) -> Poll:
+    async def close_poll(self, poll_id: int, *, actor: str) -> Poll:
         def close(tx: Tx) -> None:
             status = _status(tx.conn, poll_id)
             if status is not PollStatus.OPEN:
                 raise transition_conflict(status, PollStatus.CLOSED)
+            _audit(tx, actor, "poll.close", poll_id)
             _lock(tx, poll_id, now_iso(), closes_at_ms=None)
 
         await self._engine.write(close)
         return await self.get_poll(poll_id)
 
-    async def close_if_due(self, poll_id: int, closes_at_ms: int) -> bool:
+    async def close_if_due(self, poll_id: int, closes_at_ms: int, *, actor: str) -> bool:
         def close(tx: Tx) -> bool:
             row = tx.conn.execute(
                 "SELECT status, closes_at_ms FROM polls WHERE id = ?", (poll_id,)
             ).fetchone()
             if row is None or row[0] != "open" or row[1] != closes_at_ms or closes_at_ms > now_ms():
                 return False
+            _audit(tx, actor, "poll.close", poll_id, after={"closes_at_ms": closes_at_ms})
             _lock(tx, poll_id, iso_from_ms(closes_at_ms), closes_at_ms=closes_at_ms)
             return True
 
         return await self._engine.write(close)
 
-    async def set_countdown(self, poll_id: int, seconds: int | None) -> Poll:
+    async def set_countdown(self, poll_id: int, seconds: int | None, *, actor: str) -> Poll:
         def countdown(tx: Tx) -> None:
             _check_open(tx.conn, poll_id, N_("A countdown can run only while voting is open."))
+            _audit(tx, actor, "poll.countdown", poll_id, after={"seconds": seconds})
             closes = None if seconds is None else now_ms() + seconds * 1000
             tx.conn.execute("UPDATE polls SET closes_at_ms = ? WHERE id = ?", (closes, poll_id))
             tx.changed(poll_id, _bump(tx.conn, poll_id))
@@ -156,16 +188,20 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
         await self._engine.write(countdown)
         return await self.get_poll(poll_id)
 
-    async def set_hide_counts(self, poll_id: int, hidden: bool) -> Poll:
+    async def set_hide_counts(self, poll_id: int, hidden: bool, *, actor: str) -> Poll:
         def hide(tx: Tx) -> None:
             _status(tx.conn, poll_id)
+            current = tx.conn.execute("SELECT hide_counts FROM polls WHERE id = ?", (poll_id,))
+            if bool(current.fetchone()[0]) == hidden:
+                return  # so already: a repeated intent changes nothing
+            _audit(tx, actor, "poll.hide" if hidden else "poll.show", poll_id)
             tx.conn.execute("UPDATE polls SET hide_counts = ? WHERE id = ?", (hidden, poll_id))
             tx.changed(poll_id, _bump(tx.conn, poll_id))
 
         await self._engine.write(hide)
         return await self.get_poll(poll_id)
 
-    async def reveal_to(self, poll_id: int, revealed: int, limit: int) -> Poll:
+    async def reveal_to(self, poll_id: int, revealed: int, limit: int, *, actor: str) -> Poll:
         def reveal(tx: Tx) -> None:
             if _status(tx.conn, poll_id) is not PollStatus.CLOSED:
                 raise Conflict(N_("Places can be revealed only after the poll is closed."))
@@ -175,16 +211,21 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
                 return  # shown already: a repeated intent changes nothing
             if not 1 <= revealed <= limit or current != revealed - 1:
                 raise Conflict(N_("There is no further decided place to reveal."))
+            _audit(tx, actor, "poll.reveal", poll_id, {"revealed": current}, {"revealed": revealed})
             tx.conn.execute("UPDATE polls SET revealed = ? WHERE id = ?", (revealed, poll_id))
             tx.changed(poll_id, _bump(tx.conn, poll_id))
 
         await self._engine.write(reveal)
         return await self.get_poll(poll_id)
 
-    async def set_show_results(self, poll_id: int, shown: bool) -> Poll:
+    async def set_show_results(self, poll_id: int, shown: bool, *, actor: str) -> Poll:
         def show(tx: Tx) -> None:
             if _status(tx.conn, poll_id) is not PollStatus.CLOSED:
                 raise Conflict(N_("The full result can be shown only after the poll is closed."))
+            current = tx.conn.execute("SELECT show_results FROM polls WHERE id = ?", (poll_id,))
+            if bool(current.fetchone()[0]) == shown:
+                return  # so already: a repeated intent changes nothing
+            _audit(tx, actor, "poll.results", poll_id, after={"shown": shown})
             tx.conn.execute("UPDATE polls SET show_results = ? WHERE id = ?", (shown, poll_id))
             tx.changed(poll_id, _bump(tx.conn, poll_id))
 
@@ -253,6 +294,7 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
     async def resolve_tie(self, poll_id: int, resolution: TieResolution) -> LockedResult:
         def resolve(tx: Tx) -> None:
             _load_result(tx.conn, poll_id)
+            _audit(tx, resolution.decided_by, "poll.tie", poll_id, after=tie_summary(resolution))
             try:
                 tx.conn.execute(
                     "INSERT INTO tie_resolutions (poll_id, tie_key, finalists, rule, seed, note,"
@@ -274,6 +316,14 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
 
         await self._engine.write(resolve)
         return await self.get_result(poll_id)
+
+
+def _audit(
+    tx: Tx, actor: str, action: str, poll_id: int, before: Any = None, after: Any = None
+) -> None:
+    """The audit entry for a change to a poll, in the same write job as the change."""
+    insert_audit(tx.conn, now_iso(), actor, action, f"poll:{poll_id}", to_json(before),
+                 to_json(after))  # fmt: skip
 
 
 def _status(conn: sqlite3.Connection, poll_id: int) -> PollStatus:

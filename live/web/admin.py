@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import i18n
-from live.errors import N_, BadRequest, Forbidden, LiveError, Unauthorized
+from live.errors import N_, BadRequest, Forbidden, LiveError, TooManyRequests, Unauthorized
 from live.finale import polls
 from live.finale.finalist_import import RowProblem, parse_finalists
 from live.store.models import Poll, PollDraft, Role, Session
@@ -20,34 +20,46 @@ from live.web.auth import (
     FORM_EXPIRED,
     ORGANISERS,
     SESSION_COOKIE,
-    SESSION_SECONDS,
     STAGE_CREW,
     check_csrf,
     log_in,
+    openable_path,
     require_session,
+    set_session_cookie,
 )
+from live.web.limits import address_of
 from live.web.services import services
 
 LOGIN_CSRF_COOKIE = "live_login_csrf"
 FORM_LIMITS = {"max_fields": 100, "max_files": 1, "max_part_size": 16384}
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(request: Request, target: str | None) -> str:
+    """A page on this site to land on after logging in: one a browser can open, never
+    an address that only takes forms (that would answer 405)."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/admin"
-    return target
+    path, mark, query = target.partition("?")
+    found = openable_path(request.app, path)
+    return found + mark + query if found == path else found
 
 
-def _login_form(request: Request, email: str, target: str, error: LiveError | None) -> Response:
+def _login_form(
+    request: Request, email: str, target: str, error: LiveError | None, expired: bool = False
+) -> Response:
     """The login page with a fresh CSRF token, kept in a cookie only this form reads back
     (double submit: there is no session yet to keep it in)."""
     token = new_secret()
     response = services(request).templates.render(
         request, "admin/login.html",
-        {"error": i18n.gettext(error.message) if error else None, "email": email,
-         "next": target, "csrf": token},
+        {"error": i18n.gettext(error.message, **error.params) if error else None,
+         "email": email, "next": target, "csrf": token, "expired": expired},
         status_code=error.status if error else 200,
     )  # fmt: skip
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    elif error is not None and error.status == 503:
+        response.headers["Retry-After"] = "2"
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
         secure=services(request).is_https(request), path="/admin/login",
@@ -56,25 +68,27 @@ def _login_form(request: Request, email: str, target: str, error: LiveError | No
 
 
 async def login_page(request: Request) -> Response:
-    return _login_form(request, "", _safe_next(request.query_params.get("next")), None)
+    target = _safe_next(request, request.query_params.get("next"))
+    expired = request.query_params.get("expired") == "1"
+    return _login_form(request, "", target, None, expired=expired)
 
 
 async def login(request: Request) -> Response:
     form = await request.form(**FORM_LIMITS)
-    email, target = str(form.get("email", "")), _safe_next(str(form.get("next", "")))
+    email, target = str(form.get("email", "")), _safe_next(request, str(form.get("next", "")))
     sent, kept = str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not kept or not hmac.compare_digest(sent, kept):
         return _login_form(request, email, target, Forbidden(FORM_EXPIRED))
+    password = str(form.get("password", ""))
     try:
-        secret = await log_in(services(request).store, email, str(form.get("password", "")))
-    except Unauthorized as error:
+        secret = await log_in(services(request).store, email, password, address_of(request))
+    except LiveError as error:
+        if not isinstance(error, Unauthorized | TooManyRequests) and error.status != 503:
+            raise
         return _login_form(request, email, target, error)
     response = RedirectResponse(target, status_code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
-    response.set_cookie(
-        SESSION_COOKIE, secret, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
-        secure=services(request).is_https(request), path="/",
-    )  # fmt: skip
+    set_session_cookie(request, response, secret)
     return response
 
 
@@ -174,10 +188,11 @@ async def _poll_form(request: Request, poll: Poll | None) -> Response:
     try:
         check_csrf(session, form)
         draft = await _draft_from_upload(form)
+        actor = session.user.email  # the store audits the change in the same step
         saved = (
-            await store.create_poll(draft)
+            await store.create_poll(draft, actor=actor)
             if poll is None
-            else await store.update_poll(poll.id, draft)
+            else await store.update_poll(poll.id, draft, actor=actor)
         )
     except LiveError as error:
         if error.status >= 500:
@@ -188,16 +203,7 @@ async def _poll_form(request: Request, poll: Poll | None) -> Response:
                        error_field=error.field, problems=_problem_texts(error))  # fmt: skip
     finally:
         await form.close()  # an uploaded file is spooled to a temporary file
-    await store.append_audit(
-        session.user.email, "poll.create" if poll is None else "poll.update", f"poll:{saved.id}",
-        before=_poll_data(poll) if poll else None, after=_poll_data(saved),
-    )  # fmt: skip
     return RedirectResponse(f"/admin/polls/{saved.id}", status_code=303)
-
-
-def _poll_data(poll: Poll) -> dict[str, Any]:
-    return {"title": poll.title, "method": poll.method.value, "winners": poll.winners,
-            "finalists": [f.name for f in poll.finalists]}  # fmt: skip
 
 
 async def new_poll(request: Request) -> Response:

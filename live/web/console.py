@@ -11,7 +11,7 @@ organisers'.
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -20,8 +20,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from live import i18n
-from live.errors import N_, BadRequest, Conflict, Forbidden, LiveError, NotFound
+from live.errors import N_, Conflict, Forbidden, LiveError, NotFound
 from live.finale import polls, views
+from live.inputs import whole_number
 from live.store.base import AlreadyDone
 from live.store.models import Poll, PollStatus, Session, TieRule
 from live.store.timestamps import now_ms
@@ -51,13 +52,6 @@ class ConfirmationNeeded(Conflict):
 
     def __init__(self) -> None:
         super().__init__(N_("Closing locks the result for good. Confirm it in the second step."))
-
-
-def _whole(value: object, field: str) -> int:
-    text = value.strip() if isinstance(value, str) else ""
-    if not (text.isascii() and text.isdecimal() and len(text) <= 6):
-        raise BadRequest(N_("%(field)s must be a whole number."), field=field)
-    return int(text)
 
 
 def _presets() -> list[tuple[int, str]]:
@@ -107,49 +101,45 @@ async def console_ties(request: Request) -> Response:
     )  # fmt: skip
 
 
-async def _act(request: Request, session: Session, poll: Poll, action: str, form: FormData) -> Any:
-    """Carry out one intent; returns what the audit log should keep of it."""
-    store = services(request).store
+async def _act(request: Request, session: Session, poll: Poll, action: str, form: FormData) -> None:
+    """Carry out one intent; the store audits it in the same step (as this user)."""
+    store, actor = services(request).store, session.user.email
     if action == "open":
-        await store.open_poll(poll.id)
+        await store.open_poll(poll.id, actor=actor)
     elif action == "close":
         asked = form.get("asked_at")  # when the second step was shown (server clock, ms)
         valid = isinstance(asked, str) and asked.isascii() and asked.isdecimal() and len(asked) < 16
         asked_ms = int(asked) if valid and isinstance(asked, str) else 0
         if form.get("confirm") != "yes" or not asked_ms or now_ms() - asked_ms < CONFIRM_AFTER_MS:
             raise ConfirmationNeeded
-        await store.close_poll(poll.id)
+        await store.close_poll(poll.id, actor=actor)
     elif action in ("hide", "show"):
-        await store.set_hide_counts(poll.id, action == "hide")
+        await store.set_hide_counts(poll.id, action == "hide", actor=actor)
     elif action == "countdown":
         seconds = polls.countdown_seconds(form.get("seconds"))
-        await store.set_countdown(poll.id, seconds)
-        return {"seconds": seconds}
+        await store.set_countdown(poll.id, seconds, actor=actor)
     elif action == "reveal":
-        place = _whole(form.get("place"), "place")
+        place = whole_number(form.get("place"), "place", 6)
         target = polls.reveal_target(poll, await store.get_result(poll.id), place)
         if target <= poll.revealed:
             raise AlreadyDone(N_("That place is shown already."))
-        await store.reveal_to(poll.id, target, poll.winners)
-        return {"place": place}
+        await store.reveal_to(poll.id, target, poll.winners, actor=actor)
     elif action == "tie":
-        return await _resolve_tie(request, session, poll, form)
+        await _resolve_tie(request, session, poll, form)
     elif action == "results":
         if session.user.role not in ORGANISERS:
             raise Forbidden(N_("Only an organiser can show the full result."))
         polls.check_results_showable(poll)
-        await store.set_show_results(poll.id, form.get("shown") == "1")
-        return {"shown": form.get("shown") == "1"}
-    return None
+        await store.set_show_results(poll.id, form.get("shown") == "1", actor=actor)
 
 
-async def _resolve_tie(request: Request, session: Session, poll: Poll, form: FormData) -> Any:
+async def _resolve_tie(request: Request, session: Session, poll: Poll, form: FormData) -> None:
     rule = str(form.get("rule", ""))
     if rule != TieRule.LOTS.value and session.user.role not in ORGANISERS:
         raise Forbidden(
             N_("Only an organiser can record a decision. A host can draw lots for the tie.")
         )
-    order = [_whole(value, "order") for value in form.getlist("order")]
+    order = [whole_number(value, "order", 6) for value in form.getlist("order")]
     store = services(request).store
     if poll.status is not PollStatus.CLOSED:
         raise Conflict(N_("A tie can be resolved only after the poll is closed."))
@@ -158,8 +148,6 @@ async def _resolve_tie(request: Request, session: Session, poll: Poll, form: For
         session.user.email,
     )  # fmt: skip
     await store.resolve_tie(poll.id, resolution)
-    return {"rule": rule, "order": list(resolution.order), "seed": resolution.seed,
-            "note": resolution.note}  # fmt: skip
 
 
 async def poll_action(request: Request) -> Response:
@@ -174,14 +162,8 @@ async def poll_action(request: Request) -> Response:
         if action not in ACTIONS:
             raise NotFound(N_("Unknown action %(action)s."), action=action)
         poll = await services(request).store.get_poll(poll_id)
-        try:
-            done = await _act(request, session, poll, action, form)
-        except AlreadyDone:
-            pass  # a repeated intent: what it asks for is so already
-        else:
-            await services(request).store.append_audit(
-                session.user.email, f"poll.{action}", f"poll:{poll_id}", after=done
-            )
+        with contextlib.suppress(AlreadyDone):  # a repeat: what it asks for is so already
+            await _act(request, session, poll, action, form)
     except ConfirmationNeeded:
         if wants_json(request):
             raise
