@@ -223,7 +223,7 @@ async def test_every_api_route_is_in_the_openapi_document(
     }
     served = set()
     for route in app.routes:
-        if isinstance(route, Route) and route.path.startswith("/api/polls"):
+        if isinstance(route, Route) and route.path.startswith("/api/") and route.name != "openapi":
             path = route.path.replace(":id", "")
             for method in route.methods or ():
                 if method != "HEAD":

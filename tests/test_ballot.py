@@ -56,7 +56,8 @@ async def test_the_cookie_is_secure_behind_https(make_settings: Any) -> None:
         from live.tally import Method
 
         poll = await store.create_poll(
-            PollDraft("T", Method.SINGLE, 1, (FinalistDraft("A"), FinalistDraft("B")))
+            PollDraft("T", Method.SINGLE, 1, (FinalistDraft("A"), FinalistDraft("B"))),
+            actor="org@example.no",
         )
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=BASE_URL
@@ -346,7 +347,8 @@ async def test_a_vote_after_the_closing_time_gets_a_clear_409(
     async with voter_client(client) as phone, voter_client(client) as other:
         await phone.get(path_of(poll["ballot_url"]))
         await other.get(path_of(poll["ballot_url"]))
-        await services_of(app).store.set_countdown(poll["id"], 0)  # the time is up now
+        store = services_of(app).store
+        await store.set_countdown(poll["id"], 0, actor="org@example.no")  # the time is up now
         answer = await phone.post(
             path_of(poll["ballot_url"]), data={"choice": choice}, headers=JSON
         )

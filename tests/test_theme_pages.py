@@ -285,7 +285,8 @@ async def test_the_theme_partial_links_the_stylesheet_only_when_a_theme_is_set(
 
 async def test_the_stage_wears_the_theme(app: Starlette, organiser: httpx.AsyncClient) -> None:
     poll = await services_of(app).store.create_poll(
-        PollDraft("Finalen", Method.SINGLE, 1, (FinalistDraft("A"), FinalistDraft("B")))
+        PollDraft("Finalen", Method.SINGLE, 1, (FinalistDraft("A"), FinalistDraft("B"))),
+        actor="org@example.no",
     )
     plain = await organiser.get(f"/s/{poll.code}")
     assert "/theme.css" not in plain.text and "/theme/logo" not in plain.text

@@ -16,6 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from live.inputs import parse_decimal, parse_whole
+
+SCALE_DIGITS = 6  # a scale's ends, at most ±999999
+_COLUMNS = ("criterion_id", "text_nb", "weight", "scale_min", "scale_max")
+
 
 @dataclass(frozen=True)
 class Criterion:
@@ -38,15 +43,27 @@ class IdeaResult:
     members: int
 
 
+def parse_criterion(
+    criterion_id: str, text: str, weight: str, scale_min: str, scale_max: str
+) -> Criterion | None:
+    """A criterion from text, or None unless the weight is a plain decimal number (no
+    "nan", "inf" or exponent: they would make every score NaN) and the scale's ends are
+    whole numbers in ASCII digits."""
+    lowest = parse_whole(scale_min, SCALE_DIGITS, signed=True)
+    highest = parse_whole(scale_max, SCALE_DIGITS, signed=True)
+    number = parse_decimal(weight)
+    if number is None or lowest is None or highest is None:
+        return None
+    return Criterion(criterion_id, text, number, lowest, highest)
+
+
 def parse_criteria(text: str) -> list[Criterion]:
     criteria = []
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     for line, row in enumerate(reader, start=2):
-        try:
-            criterion = Criterion(row["criterion_id"], row["text_nb"], float(row["weight"]),
-                                  int(row["scale_min"]), int(row["scale_max"]))  # fmt: skip
-        except (KeyError, ValueError) as problem:
-            raise ValueError(f"line {line}: {problem}") from None
+        criterion = parse_criterion(*(row.get(name) or "" for name in _COLUMNS))
+        if criterion is None:
+            raise ValueError(f"line {line}: every column is needed; weight and scale are numbers")
         if criterion.weight <= 0 or criterion.scale_min >= criterion.scale_max:
             raise ValueError(f"line {line}: weight must be positive and min below max")
         criteria.append(criterion)

@@ -1,17 +1,18 @@
 """Who takes part: the municipalities of 2022, their counties, and the networks.
 
 The facts ship as CSV in `live/data/` (from the municipality register and the networks'
-own pages); organisers can import newer files in the same format.
+own pages); organisers can import newer files in the same format, with any line ending.
+A row with too few or too many fields is refused, naming its line.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
+
+from live import inputs
 
 COLLEGE_ID = "kollegiet"
 
@@ -51,11 +52,22 @@ class CsvError(ValueError):
 
 
 def _rows(text: str, required: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [name for name in required if name not in (reader.fieldnames or [])]
+    """Each data row by its column names, with its line; blank lines are skipped.
+
+    A CSV error (a field past the csv module's limit) is `live.errors.BadRequest`."""
+    lines = [(line, cells) for line, cells in inputs.csv_rows(text) if any(cells)]
+    header = [cell.strip() for cell in lines[0][1]] if lines else []
+    missing = [name for name in required if name not in header]
     if missing:
         raise CsvError(f"line 1: missing columns {', '.join(missing)}")
-    return [(number, row) for number, row in enumerate(reader, start=2)]
+    rows = []
+    for line, cells in lines[1:]:
+        if len(cells) != len(header):
+            raise CsvError(
+                f"line {line}: {len(cells)} fields, but the first line names {len(header)} columns"
+            )
+        rows.append((line, dict(zip(header, cells, strict=True))))
+    return rows
 
 
 def parse_networks(text: str) -> list[Network]:
@@ -79,7 +91,7 @@ def parse_municipalities(text: str) -> list[Municipality]:
     found = []
     for line, row in _rows(text, required):
         number = row["municipality_number"]
-        if len(number) != 4 or not number.isdigit():
+        if len(number) != 4 or not (number.isascii() and number.isdigit()):
             raise CsvError(f"line {line}: municipality_number must be four digits, "
                            f"not {number!r}")  # fmt: skip
         if not row["name"]:
@@ -122,7 +134,7 @@ class Directory:
         query = text.strip().casefold()
         if not query:
             return []
-        if query.isdigit():
+        if query.isascii() and query.isdigit():
             return [m for n, m in sorted(self.municipalities.items()) if n.startswith(query)][
                 :limit
             ]

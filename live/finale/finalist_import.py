@@ -2,19 +2,19 @@
 
 CSV (comma or semicolon, as spreadsheets in Norway often export; a header row with
 `name` and optionally `pitch` and `owner`, Norwegian headers `navn`, `pitch`/`beskrivelse`,
-`idéeier`/`ideeier` also understood) or JSON (a list of objects, or `{"finalists": […]}`).
-Every bad row is reported, not only the first, each naming its row and field.
+`idéeier`/`ideeier` also understood; any line ending, Excel's CR-only too) or JSON (a
+list of objects, or `{"finalists": […]}`, read by `live.inputs.json_document`). Every bad
+row is reported, not only the first, each naming its row and field; a file that cannot be
+read at all is one problem for the whole file, never an exception.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from live.errors import N_
+from live import inputs
+from live.errors import N_, BadRequest
 from live.finale.polls import MAX_FINALISTS, MIN_FINALISTS, NAME_MAX, OWNER_MAX, PITCH_MAX
 
 _HEADERS = {
@@ -52,6 +52,13 @@ def parse_finalists(filename: str, data: bytes) -> tuple[list[dict[str, str]], l
     for number, row in enumerate(rows, start=1):
         if row is None:  # not an object: reported already
             continue
+        not_text = [key for key in _LIMITS if not _text_like(row.get(key))]
+        if not_text:
+            problems.extend(
+                RowProblem(number, N_("Row %(row)s: %(field)s must be text."), {"field": key})
+                for key in not_text
+            )
+            continue
         clean = {key: " ".join(str(row.get(key) or "").split()) for key in _LIMITS}
         if not clean["name"]:
             problems.append(RowProblem(number, N_("Row %(row)s: the name is missing."), {}))
@@ -78,31 +85,36 @@ def parse_finalists(filename: str, data: bytes) -> tuple[list[dict[str, str]], l
     return finalists, problems
 
 
+def _text_like(value: object) -> bool:
+    """A JSON value that reads as text: a string, nothing, or a number (written as text)."""
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
 def _csv_rows(text: str) -> tuple[list[dict[str, Any] | None], list[RowProblem]]:
     first_line = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = [cell.strip().casefold() for cell in next(reader)]
-    except StopIteration:
+        lines = [cells for _, cells in inputs.csv_rows(text, delimiter)]
+    except BadRequest as problem:
+        return [], [RowProblem(0, problem.message, problem.params)]
+    if not lines:
         return [], [RowProblem(0, N_("The file is empty."), {})]
-    columns = [_HEADERS.get(cell) for cell in header]
+    columns = [_HEADERS.get(cell.strip().casefold()) for cell in lines[0]]
     if "name" not in columns:
         return [], [RowProblem(0, N_("The first row must name the columns, with a name column."),
                                {})]  # fmt: skip
     rows: list[dict[str, Any] | None] = []
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
+    for cells in lines[1:]:
+        if any(cell.strip() for cell in cells):  # a missing optional column is left empty
             rows.append({key: cell for key, cell in zip(columns, cells, strict=False) if key})
     return rows, []
 
 
 def _json_rows(text: str) -> tuple[list[dict[str, Any] | None], list[RowProblem]]:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        return [], [RowProblem(0, N_("The JSON cannot be read: %(detail)s."),
-                               {"detail": error.msg})]  # fmt: skip
+        document = inputs.json_document(text)
+    except BadRequest as problem:
+        return [], [RowProblem(0, problem.message, problem.params)]
     if isinstance(document, dict):
         document = document.get("finalists")
     if not isinstance(document, list):

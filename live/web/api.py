@@ -6,20 +6,23 @@ Every route here is described in `openapi.py`; a test fails when one is not.
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from live import inputs
 from live.errors import N_, BadRequest, Conflict
 from live.finale import polls
 from live.store.base import AlreadyDone
-from live.store.models import Poll, PollDraft, PollStatus
+from live.store.models import AuditEntry, Poll, PollDraft, PollStatus
 from live.web.auth import ORGANISERS, STAGE_CREW, require_api_user
 from live.web.openapi import openapi_document
 from live.web.services import services
+
+AUDIT_LIMIT = 100  # entries a page of `GET /api/audit`, unless `limit` says otherwise
+AUDIT_LIMIT_MAX = 1000
 
 
 def poll_view(request: Request, poll: Poll) -> dict[str, Any]:
@@ -50,10 +53,7 @@ def poll_view(request: Request, poll: Poll) -> dict[str, Any]:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest(N_("The request body must be valid JSON.")) from None
+    body = inputs.json_document(await request.body() or b"{}")
     if not isinstance(body, dict):
         raise BadRequest(N_("The request body must be a JSON object."))
     return body
@@ -73,9 +73,9 @@ def _draft_from(body: dict[str, Any]) -> PollDraft:
 
 
 async def create_poll(request: Request) -> Response:
-    await require_api_user(request, ORGANISERS)
+    user = await require_api_user(request, ORGANISERS)
     draft = _draft_from(await _json_object(request))
-    poll = await services(request).store.create_poll(draft)
+    poll = await services(request).store.create_poll(draft, actor=user.email)
     return JSONResponse(poll_view(request, poll), status_code=201)
 
 
@@ -93,75 +93,79 @@ async def get_poll(request: Request) -> Response:
 
 
 async def update_poll(request: Request) -> Response:
-    await require_api_user(request, ORGANISERS)
+    user = await require_api_user(request, ORGANISERS)
     draft = _draft_from(await _json_object(request))
-    poll = await services(request).store.update_poll(_poll_id(request), draft)
+    poll = await services(request).store.update_poll(_poll_id(request), draft, actor=user.email)
     return JSONResponse(poll_view(request, poll))
 
 
 async def open_poll(request: Request) -> Response:
     """Open voting; opening an open poll again is a harmless repeat (200)."""
-    await require_api_user(request, STAGE_CREW)
+    user = await require_api_user(request, STAGE_CREW)
     store = services(request).store
     with contextlib.suppress(AlreadyDone):
-        await store.open_poll(_poll_id(request))
+        await store.open_poll(_poll_id(request), actor=user.email)
     return JSONResponse(poll_view(request, await store.get_poll(_poll_id(request))))
 
 
 async def close_poll(request: Request) -> Response:
     """Close voting and lock the result; closing a closed poll again is harmless (200)."""
-    await require_api_user(request, STAGE_CREW)
+    user = await require_api_user(request, STAGE_CREW)
     store = services(request).store
     with contextlib.suppress(AlreadyDone):
-        await store.close_poll(_poll_id(request))
+        await store.close_poll(_poll_id(request), actor=user.email)
     return JSONResponse(poll_view(request, await store.get_poll(_poll_id(request))))
 
 
 async def countdown(request: Request) -> Response:
     """`{"seconds": S}` closes the poll S seconds from now (again: moves that time);
     `{"seconds": null}` cancels the countdown."""
-    await require_api_user(request, STAGE_CREW)
+    user = await require_api_user(request, STAGE_CREW)
     body = await _json_object(request)
     value = body.get("seconds", "missing")
     if isinstance(value, bool) or not (value is None or isinstance(value, int)):
         raise BadRequest(N_("Send seconds: a number, or null to cancel."), field="seconds")
     seconds = polls.countdown_seconds(value)
-    poll = await services(request).store.set_countdown(_poll_id(request), seconds)
+    poll = await services(request).store.set_countdown(_poll_id(request), seconds, actor=user.email)
     return JSONResponse(poll_view(request, poll))
 
 
 async def hide_counts(request: Request) -> Response:
-    await require_api_user(request, STAGE_CREW)
+    user = await require_api_user(request, STAGE_CREW)
     hidden = (await _json_object(request)).get("hidden")
     if not isinstance(hidden, bool):
         raise BadRequest(N_("hidden must be true or false."), field="hidden")
-    poll = await services(request).store.set_hide_counts(_poll_id(request), hidden)
+    poll = await services(request).store.set_hide_counts(
+        _poll_id(request), hidden, actor=user.email
+    )
     return JSONResponse(poll_view(request, poll))
 
 
 async def reveal(request: Request) -> Response:
     """`{"place": N}` reveals place N (200 and no change if shown already; 409 unless it
     is the next one); without a body, the next place."""
-    await require_api_user(request, STAGE_CREW)
+    user = await require_api_user(request, STAGE_CREW)
     place = (await _json_object(request)).get("place")
     store = services(request).store
     poll = await store.get_poll(_poll_id(request))
     if poll.status is not PollStatus.CLOSED:
         raise Conflict(N_("Places can be revealed only after the poll is closed."))
     target = polls.reveal_target(poll, await store.get_result(poll.id), place)
-    return JSONResponse(poll_view(request, await store.reveal_to(poll.id, target, poll.winners)))
+    revealed = await store.reveal_to(poll.id, target, poll.winners, actor=user.email)
+    return JSONResponse(poll_view(request, revealed))
 
 
 async def show_results(request: Request) -> Response:
     """`{"shown": true}` puts the full result on the stage once every place is revealed."""
-    await require_api_user(request, ORGANISERS)
+    user = await require_api_user(request, ORGANISERS)
     shown = (await _json_object(request)).get("shown")
     if not isinstance(shown, bool):
         raise BadRequest(N_("shown must be true or false."), field="shown")
     store = services(request).store
     poll = await store.get_poll(_poll_id(request))
     polls.check_results_showable(poll)
-    return JSONResponse(poll_view(request, await store.set_show_results(poll.id, shown)))
+    shown_poll = await store.set_show_results(poll.id, shown, actor=user.email)
+    return JSONResponse(poll_view(request, shown_poll))
 
 
 async def results(request: Request) -> Response:
@@ -193,6 +197,30 @@ async def resolve_tie(request: Request) -> Response:
     return JSONResponse(polls.result_view(snapshot.poll, snapshot, locked), status_code=201)
 
 
+def audit_view(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
+            "subject": entry.subject, "before": entry.before, "after": entry.after}  # fmt: skip
+
+
+async def audit(request: Request) -> Response:
+    """`?after=ID&limit=N`: the entries after ID, oldest first; `next_after` is the ID to
+    ask after next, and `more` says whether more are waiting already."""
+    await require_api_user(request, ORGANISERS)
+    after = inputs.whole_number(request.query_params.get("after", ""), "after", default=0)
+    limit = inputs.whole_number(request.query_params.get("limit", ""), "limit", max_digits=4,
+                                default=AUDIT_LIMIT)  # fmt: skip
+    if not 1 <= limit <= AUDIT_LIMIT_MAX:
+        raise BadRequest(N_("%(field)s must be from %(min)s to %(max)s."), field="limit",
+                         min=1, max=AUDIT_LIMIT_MAX)  # fmt: skip
+    found = await services(request).store.list_audit(after_id=after, limit=limit + 1)
+    page = found[:limit]
+    return JSONResponse({
+        "entries": [audit_view(entry) for entry in page],
+        "next_after": page[-1].id if page else after,
+        "more": len(found) > limit,
+    })  # fmt: skip
+
+
 async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document(services(request).base_url(request)))
 
@@ -211,4 +239,5 @@ routes = [
     Route("/api/polls/{poll_id:id}/show-results", show_results, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/results", results, methods=["GET"]),
     Route("/api/polls/{poll_id:id}/ties", resolve_tie, methods=["POST"]),
+    Route("/api/audit", audit, methods=["GET"]),
 ]

@@ -190,7 +190,8 @@ async def choose_language(request: Request) -> Response:
         target = "/"
     response = RedirectResponse(quote(target, safe="/?=&"), status_code=303)
     response.set_cookie(i18n.LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600,
-                        samesite="lax", httponly=True)  # fmt: skip
+                        samesite="lax", httponly=True,
+                        secure=services(request).is_https(request))  # fmt: skip
     return response
 
 

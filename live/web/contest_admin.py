@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live import i18n
+from live import i18n, inputs
 from live.contest.editions import (
     DEADLINES,
     DEFAULT_FINALISTS,
@@ -74,6 +74,14 @@ def _edition_values(edition: Edition | None) -> dict[str, str]:
             **{name: input_value(getattr(edition, name)) for name in DEADLINES}}  # fmt: skip
 
 
+def _check_numbers(values: dict[str, str]) -> None:
+    """The year and the number of finalists as ASCII digits of a sensible length, before
+    `check_edition` reads them with `int()` and checks their range."""
+    for name, digits in (("year", 4), ("finalists", 2)):
+        if values.get(name, "").strip():
+            inputs.whole_number(values[name], name, digits)
+
+
 async def edition_form(request: Request) -> Response:
     """Create an edition, or change the title, deadlines and number of finalists."""
     session = await require_session(request, ORGANISERS)
@@ -90,7 +98,8 @@ async def edition_form(request: Request) -> Response:
             check_csrf(session, form)
             values = {k: str(v) for k, v in form.items()}
         try:
-            version = int(values.get("version", "0") or 0)
+            version = inputs.whole_number(values.get("version"), "version", default=0)
+            _check_numbers(values)
             saved = check_edition(
                 values.get("year") if edition is None else edition.year, values.get("title"),
                 values.get("finalists"), {name: values.get(name) for name in DEADLINES},
@@ -185,13 +194,11 @@ async def idea_action(request: Request) -> Response:
         check_csrf(session, form)
         values = {k: str(v) for k, v in form.items()}
     try:
-        nominated = {n.idea_id for n in await selection.nominations(year)}
         if action == "reroute":
             if session.user.role is not Role.ORGANISER:
                 raise Forbidden(N_("Your account may not do this."))
             target = values.get("network_id") or None
-            await contest.reroute(session.user.email, idea_id, target, values.get("note", ""),
-                                  nominated=idea_id in nominated)  # fmt: skip
+            await contest.reroute(session.user.email, idea_id, target, values.get("note", ""))
         elif action == "nominate":
             await selection.nominate(session.user, year, idea_id, values.get("rationale", ""))
         elif action == "withdraw":

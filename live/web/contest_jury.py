@@ -7,7 +7,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live.contest.jury import Criterion
+from live import inputs
+from live.contest.jury import SCALE_DIGITS, Criterion, parse_criterion
 from live.contest.selection import COMMENT_MAX
 from live.errors import N_, BadRequest, LiveError, NotFound
 from live.store.models import Role, Session
@@ -56,6 +57,7 @@ async def sheet_form(request: Request) -> Response:
             values = {k: str(v) for k, v in form.items()}
         scores = {c.id: values.get(f"score_{c.id}", "") for c in edition.criteria}
         try:
+            _check_readable(edition.criteria, scores)
             await selection.save_sheet(session.user, edition.year, idea.id, scores,
                                        values.get("comment", ""),
                                        values.get("conflict") == "yes")  # fmt: skip
@@ -67,6 +69,28 @@ async def sheet_form(request: Request) -> Response:
                           edition=edition, idea=idea, values=values, error=error,
                           error_field=field, stage=edition.stage(contest.clock()),
                           comment_max=COMMENT_MAX)  # fmt: skip
+
+
+def _check_readable(criteria: tuple[Criterion, ...], scores: dict[str, str]) -> None:
+    """BadRequest for a score that is not a whole number in ASCII digits of a scale's
+    length: past `int()`'s digit limit one would crash the sheet's own check of the scale."""
+    for criterion in criteria:
+        raw = scores[criterion.id].strip()
+        if raw and inputs.parse_whole(raw, SCALE_DIGITS, signed=True) is None:
+            raise BadRequest(
+                N_("Give a whole number from %(min)s to %(max)s."),
+                f"score_{criterion.id}",
+                min=criterion.scale_min,
+                max=criterion.scale_max,
+            )
+
+
+def _unreadable(fields: dict[str, str]) -> str:
+    """Which number of a criterion's row cannot be read: the weight or an end of the scale."""
+    if inputs.parse_decimal(fields["weight"]) is None:
+        return "weight"
+    lowest = inputs.parse_whole(fields["scale_min"], SCALE_DIGITS, signed=True)
+    return "scale_min" if lowest is None else "scale_max"
 
 
 def _criteria_from(values: dict[str, str]) -> tuple[Criterion, ...]:
@@ -83,13 +107,14 @@ def _criteria_from(values: dict[str, str]) -> tuple[Criterion, ...]:
                 N_("Row %(row)s: the criterion is too long: at most %(limit)s characters."),
                 f"text_{row}", row=row, limit=CRITERION_TEXT_MAX,
             )  # fmt: skip
-        try:
-            criterion = Criterion(fields["id"], fields["text"],
-                                  float(fields["weight"].replace(",", ".")),
-                                  int(fields["scale_min"]), int(fields["scale_max"]))  # fmt: skip
-        except ValueError:
-            raise BadRequest(N_("Row %(row)s: give a number for the weight and whole numbers "
-                                "for the scale."), row=row) from None  # fmt: skip
+        criterion = parse_criterion(fields["id"], fields["text"], fields["weight"],
+                                    fields["scale_min"], fields["scale_max"])  # fmt: skip
+        if criterion is None:
+            raise BadRequest(
+                N_("Row %(row)s: give a number for the weight and whole numbers for the scale."),
+                f"{_unreadable(fields)}_{row}",
+                row=row,
+            )
         if not criterion.id or not criterion.text:
             raise BadRequest(N_("Row %(row)s: give both a short id and the text."), row=row)
         if criterion.weight <= 0 or criterion.scale_min >= criterion.scale_max:
@@ -116,8 +141,8 @@ async def criteria(request: Request) -> Response:
             values = {k: str(v) for k, v in form.items()}
         try:
             new = _criteria_from(values)
-            await selection.save_criteria(session.user.email, edition.year, new,
-                                          int(values.get("version") or 0))  # fmt: skip
+            version = inputs.whole_number(values.get("version"), "version", default=0)
+            await selection.save_criteria(session.user.email, edition.year, new, version)
             return RedirectResponse(f"/admin/contest/{edition.year}/criteria?saved=1",
                                     status_code=303)  # fmt: skip
         except LiveError as problem:
@@ -164,8 +189,9 @@ async def finalists_action(request: Request) -> Response:
     year = request.path_params["year"]
     async with request.form(**FORM_LIMITS) as form:
         check_csrf(session, form)
-        picked = [int(str(v)) for v in form.getlist("idea") if str(v).isdigit()]
+        chosen = form.getlist("idea")
     try:
+        picked = [inputs.whole_number(value, "idea") for value in chosen]
         if request.path_params["action"] == "select":
             await selection.select_finalists(session.user.email, year, picked)
         elif request.path_params["action"] == "poll":

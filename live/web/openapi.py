@@ -15,7 +15,8 @@ def _op(summary: str, ok: str, content: dict[str, Any] | None, *errors: str,
         "summary": summary,
         "responses": {ok: {"description": "OK", **({"content": content} if content else {})}},
     }
-    for status in ("401", "403", *errors):
+    # A body is read strictly (live/inputs.py): unreadable JSON is 400, a large one 413.
+    for status in ("401", "403", *errors, *(("400", "413") if body else ())):
         operation["responses"][status] = _ERROR
     if body:
         operation["requestBody"] = {
@@ -26,6 +27,13 @@ def _op(summary: str, ok: str, content: dict[str, Any] | None, *errors: str,
 
 
 _POLL_ID = [{"name": "poll_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_AUDIT_QUERY = [
+    {"name": "after", "in": "query", "required": False,
+     "description": "Entries with a higher id than this (0: from the first).",
+     "schema": {"type": "integer", "minimum": 0, "maximum": 10**15 - 1, "default": 0}},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+]  # fmt: skip
 
 
 def openapi_document(server_url: str) -> dict[str, Any]:
@@ -79,6 +87,11 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "parameters": _POLL_ID,
                 "post": _op("Resolve a tie for a winning place", "201", _RESULTS, "400", "404",
                             "409", body="TieResolution")},
+            "/api/audit": {
+                "get": {**_op("The audit log after an entry, oldest first (organisers)", "200",
+                              {"application/json": {"schema": {
+                                  "$ref": "#/components/schemas/AuditPage"}}}, "400"),
+                        "parameters": _AUDIT_QUERY}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -172,6 +185,26 @@ _SCHEMAS: dict[str, Any] = {
             "order": {"type": "array", "items": {"type": "integer"},
                       "description": "The tied finalists; for `decision`, in the decided order."},
             "note": {"type": "string", "description": "Required for `decision`: who and why."},
+        },
+    },
+    "AuditEntry": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+            "actor": {"type": "string"}, "action": {"type": "string"},
+            "subject": {"type": "string", "description": "What changed, as kind:key."},
+            "before": {"description": "The data before (JSON), or null."},
+            "after": {"description": "The data after (JSON), or null."},
+        },
+    },
+    "AuditPage": {
+        "type": "object",
+        "properties": {
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}},
+            "next_after": {"type": "integer",
+                           "description": "Send as `after` to read on (the last id here)."},
+            "more": {"type": "boolean",
+                     "description": "More entries are waiting already; otherwise ask later."},
         },
     },
     "Error": {

@@ -33,6 +33,7 @@ from live.finale.theme import (
     check_theme,
     stylesheet,
 )
+from live.inputs import parse_whole
 from live.web.admin import render_admin
 from live.web.auth import ORGANISERS, check_csrf, require_session
 from live.web.services import services
@@ -97,8 +98,9 @@ async def theme_form(request: Request) -> Response:
             values = {name: _chosen_colour(sent, name) for name in ("background", "accent")}
             values |= {f"title_{k}": sent.get(f"title_{k}", "") for k in LANGUAGES}
             values["remove_logo"] = sent.get("remove_logo", "")
-            if sent.get("version", "").isdigit():  # shown again, so a later save stays checked
-                version = int(sent["version"])
+            shown = parse_whole(sent.get("version", ""))
+            if shown is not None:  # shown again, so a later save stays checked
+                version = shown
             try:
                 theme = await _save(request, sent, content, saved, session.user.email)
                 services(request).theme.remember(theme)
@@ -138,8 +140,8 @@ async def _save(
     request: Request, sent: dict[str, str], content: bytes | None, saved: Theme | None, actor: str
 ) -> Theme:
     """Check the form and write the theme with compare-and-set against the version shown."""
-    version = sent.get("version", "")
-    if not version.isdigit():
+    version = parse_whole(sent.get("version", ""))
+    if version is None:
         raise BadRequest(N_("The form has expired. Reload the page and try again."))
     logo: Logo | None = saved.logo if saved else None
     problems: list[BadRequest] = []
@@ -163,7 +165,7 @@ async def _save(
         RECORD_KIND,
         RECORD_KEY,
         theme.to_data(),
-        expected_version=int(version),
+        expected_version=version,
         actor=actor,
         action="theme.update",
     )
