@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from live import logs
 from live.config import Settings, SettingsError, load_settings
-from live.errors import LiveError
+from live.errors import BadRequest, LiveError
 from live.store import make_store
 from live.store.models import Role
 from live.tokens import digest, new_secret
+from live.web import limits
+
+CLI_ACTOR = "command line"  # the audit log's actor for changes made with `live`
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -33,6 +37,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        log_config=logs.config_dict(settings),
         proxy_headers=True,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
@@ -44,7 +49,7 @@ async def _create_user(settings: Settings, email: str, role: Role, password: str
     from live.web.auth import check_password_rules, hash_password
 
     check_password_rules(password)
-    store = make_store(settings.store_url)
+    store = make_store(settings.store_url, redis_durability=settings.redis_durability)
     await store.open()
     try:
         await store.create_user(email, role, await hash_password(password))
@@ -56,22 +61,37 @@ async def _set_password(settings: Settings, email: str, password: str) -> None:
     from live.web.auth import check_password_rules, hash_password
 
     check_password_rules(password)
-    store = make_store(settings.store_url)
+    store = make_store(settings.store_url, redis_durability=settings.redis_durability)
     await store.open()
     try:
         user = await store.get_user(email)
-        await store.set_password(user.id, await hash_password(password))
+        await store.set_password(user.id, await hash_password(password), actor=CLI_ACTOR)
+        await limits.forget(store, limits.LOGIN_PER_ACCOUNT, limits.account_subject(email))
     finally:
         await store.close()
 
 
-async def _api_token(settings: Settings, email: str) -> str:
-    store = make_store(settings.store_url)
+async def _api_tokens(settings: Settings, args: argparse.Namespace) -> str:
+    """A new token (printed alone, for scripts), or the account's tokens, or a revocation."""
+    from live.web.tokens import check_token_request, describe_token
+
+    store = make_store(settings.store_url, redis_durability=settings.redis_durability)
     await store.open()
     try:
-        user = await store.get_user(email)
+        user = await store.get_user(args.email)
+        if args.list:
+            return "\n".join(describe_token(t) for t in await store.list_api_tokens(user.id))
+        if args.revoke is not None:
+            if args.revoke not in {t.id for t in await store.list_api_tokens(user.id)}:
+                raise ValueError(f"{args.email} has no API token {args.revoke}")
+            revoked = await store.revoke_api_token(args.revoke, actor=CLI_ACTOR)
+            return f"revoked: {describe_token(revoked)}"
+        try:
+            name, expires_at = check_token_request(args.name, args.expires_days)
+        except BadRequest as error:
+            raise ValueError(f"--{str(error.field).replace('_', '-')}: {error}") from None
         token = new_secret()
-        await store.create_api_token(user.id, digest(token))
+        await store.create_api_token(user.id, digest(token), name, expires_at, actor=CLI_ACTOR)
         return token
     finally:
         await store.close()
@@ -101,9 +121,42 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--role", choices=[r.value for r in Role], default=Role.ORGANISER.value)
     reset = commands.add_parser("set-password", help="set a new password for an account")
     reset.add_argument("email")
-    token = commands.add_parser("api-token", help="print a new API token for an account")
+    token = commands.add_parser(
+        "api-token", help="print a new API token for an account; or list or revoke its tokens"
+    )
     token.add_argument("email")
+    token.add_argument("--name", default="", help="what the token is for (shown in lists)")
+    token.add_argument("--expires-days", default="", metavar="D", help="days until it ends")
+    which = token.add_mutually_exclusive_group()
+    which.add_argument("--list", action="store_true", help="list the account's tokens")
+    which.add_argument("--revoke", type=int, metavar="ID", help="revoke the token with this id")
+    copy = commands.add_parser(
+        "backup", help="copy the whole store into FILE, consistently, while the server runs"
+    )
+    copy.add_argument("file", type=Path)
+    back = commands.add_parser(
+        "restore", help="put a backup into an empty store (stop the server first)"
+    )
+    back.add_argument("file", type=Path)
+    back.add_argument("--force", action="store_true", help="replace everything in the store")
     return parser
+
+
+async def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from live.store import backup
+
+    store = make_store(settings.store_url, redis_durability=settings.redis_durability)
+    try:
+        if args.command == "backup":
+            summary = await backup.backup(store, args.file)
+            print(f"backed up {summary.describe()} to {args.file}")
+        else:
+            summary = await backup.restore(store, args.file, force=args.force)
+            print(f"restored {summary.describe()} from {args.file}")
+    except backup.BackupError as error:
+        print(f"live: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,9 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"live: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     try:
         if args.command == "serve":
             return _serve(settings, args)
@@ -125,10 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "set-password":
             asyncio.run(_set_password(settings, args.email, _password()))
-            print(f"new password set for {args.email}")
+            print(f"new password set for {args.email}; its sessions and API tokens are ended")
             return 0
+        if args.command in ("backup", "restore"):
+            return asyncio.run(_backup_or_restore(settings, args))
         if args.command == "api-token":
-            print(asyncio.run(_api_token(settings, args.email)))
+            print(asyncio.run(_api_tokens(settings, args)))
             return 0
     except (ValueError, LiveError) as error:
         print(f"live: {error}", file=sys.stderr)

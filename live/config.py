@@ -6,8 +6,11 @@ A bad value stops start-up with the key's name and the offending value in the me
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +22,20 @@ SETTING_KEYS = (
     "LIVE_DATA_DIR",
     "LIVE_STORE_URL",
     "REDIS_URL",
+    "LIVE_REDIS_DURABILITY",
     "LIVE_SECRET_KEY",
     "LIVE_PUBLIC_URL",
     "LIVE_UPDATE_INTERVAL",
     "LIVE_LOG_LEVEL",
+    "LIVE_LOG_FORMAT",
+    "LIVE_METRICS_TOKEN",
     "LIVE_SMTP_URL",
     "LIVE_MAIL_FROM",
+    "LIVE_ALLOWED_HOSTS",
 )
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 class SettingsError(Exception):
@@ -59,6 +69,19 @@ class Settings:
     log_level: str
     smtp_url: Secret | None = None  # invitations are also mailed when set
     mail_from: str = "idekonkurranse@localhost"
+    # `strict`: a Redis that keeps less than an acknowledged vote needs is refused at
+    # start-up; `warn`: it is logged loudly and used.
+    redis_durability: str = "strict"
+    log_format: str = "text"  # or "json": one object a line
+    metrics_token: Secret | None = None  # /metrics wants it when set, else loopback only
+    # Host headers answered (`.example.no`: it and its subdomains; `*`: any); the rest get
+    # 400, so that no link or QR code is built from a foreign Host header.
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
+    allow_own_addresses: bool = False  # also the machine's own names and IP addresses
+
+    @property
+    def is_https(self) -> bool:
+        return (self.public_url or "").startswith("https:")
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +89,9 @@ class Settings:
 
 
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+_REDIS_DURABILITY = ("strict", "warn")
+_LOG_FORMATS = ("text", "json")
+_HOST_NAME = re.compile(r"\.?[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?")
 
 
 def load_settings(
@@ -83,6 +109,11 @@ def load_settings(
     if not store_url:
         store_url = f"sqlite:///{data_dir / 'live.sqlite3'}"
     _check_store_url(store_url)
+    redis_durability = config("LIVE_REDIS_DURABILITY", default="strict").lower()
+    if redis_durability not in _REDIS_DURABILITY:
+        raise SettingsError(
+            f"LIVE_REDIS_DURABILITY must be one of {_REDIS_DURABILITY}, got {redis_durability!r}"
+        )
 
     public_url = config("LIVE_PUBLIC_URL", default="") or None
     if public_url is not None:
@@ -106,6 +137,12 @@ def load_settings(
     log_level = config("LIVE_LOG_LEVEL", default="info").lower()
     if log_level not in _LOG_LEVELS:
         raise SettingsError(f"LIVE_LOG_LEVEL must be one of {_LOG_LEVELS}, got {log_level!r}")
+    log_format = config("LIVE_LOG_FORMAT", default="text").lower()
+    if log_format not in _LOG_FORMATS:
+        raise SettingsError(f"LIVE_LOG_FORMAT must be one of {_LOG_FORMATS}, got {log_format!r}")
+    metrics_token = config("LIVE_METRICS_TOKEN", default="") or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise SettingsError("LIVE_METRICS_TOKEN must be at least 16 characters long")
 
     smtp_url = config("LIVE_SMTP_URL", default="") or None
     if smtp_url is not None:
@@ -119,6 +156,10 @@ def load_settings(
     mail_from = config("LIVE_MAIL_FROM", default="idekonkurranse@localhost")
     if "@" not in mail_from:
         raise SettingsError(f"LIVE_MAIL_FROM must be an e-mail address, got {mail_from!r}")
+
+    allowed_hosts, allow_own_addresses = _allowed_hosts(
+        config("LIVE_ALLOWED_HOSTS", default=""), public_url
+    )
 
     raw_key = config("LIVE_SECRET_KEY", default="")
     if raw_key and len(raw_key) < 32:
@@ -134,13 +175,66 @@ def load_settings(
         log_level=log_level,
         smtp_url=Secret(smtp_url) if smtp_url else None,
         mail_from=mail_from,
+        redis_durability=redis_durability,
+        log_format=log_format,
+        metrics_token=Secret(metrics_token) if metrics_token else None,
+        allowed_hosts=allowed_hosts,
+        allow_own_addresses=allow_own_addresses,
     )
+
+
+def _allowed_hosts(raw: str, public_url: str | None) -> tuple[tuple[str, ...], bool]:
+    """The Host names answered, and whether the machine's own addresses are answered too.
+
+    LIVE_ALLOWED_HOSTS, when set, is the list (with the host of LIVE_PUBLIC_URL). Unset:
+    the host of LIVE_PUBLIC_URL, and this machine's own names and addresses (loopback for
+    health checks, the LAN address a hall's phones use without a public URL). Links come
+    from LIVE_PUBLIC_URL when it is set, and otherwise only from these names."""
+    explicit: list[str] = []
+    for item in raw.split(","):
+        name = item.strip().lower()
+        if not name:
+            continue
+        bare = name.removeprefix("[").removesuffix("]")
+        if name != "*" and not _is_ip(bare) and not _HOST_NAME.fullmatch(name):
+            raise SettingsError(
+                f"LIVE_ALLOWED_HOSTS must be host names or addresses separated by commas "
+                f"(no scheme, port or path), got {item.strip()!r}"
+            )
+        explicit.append(name if name == "*" else bare.rstrip("."))
+    public_host = [(urlsplit(public_url).hostname or "").lower()] if public_url else []
+    if explicit:
+        return tuple(dict.fromkeys([*explicit, *public_host])), False
+    hostname = socket.gethostname().lower()
+    own = [*LOOPBACK_NAMES, hostname, f"{hostname}.local"]
+    return tuple(dict.fromkeys([*public_host, *own])), True
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_store_url(url: str) -> None:
     scheme = urlsplit(url).scheme
-    if scheme not in ("sqlite", "redis", "rediss", "unix"):
-        raise SettingsError(f"LIVE_STORE_URL must start with sqlite:/// or redis://, got {url!r}")
+    if scheme not in ("sqlite", "redis", "rediss", "unix", "redis+sentinel"):
+        raise SettingsError(
+            f"LIVE_STORE_URL must start with sqlite:///, redis:// or redis+sentinel://, got {url!r}"
+        )
+    if scheme == "redis+sentinel":
+        from live.store._redis_sentinel import parse_sentinel_url
+
+        try:
+            parse_sentinel_url(url)
+        except ValueError as error:
+            shown = urlsplit(url)._replace(netloc=urlsplit(url).netloc.rpartition("@")[2])
+            raise SettingsError(
+                f"LIVE_STORE_URL must be redis+sentinel://HOST:PORT[,HOST:PORT…]/SERVICE[/DB] "
+                f"({error}), got {shown.geturl()!r}"
+            ) from None
     if scheme == "sqlite" and not url.startswith("sqlite:///"):
         raise SettingsError(f"LIVE_STORE_URL for SQLite must be sqlite:///PATH, got {url!r}")
 

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -24,6 +24,8 @@ from live.finale.countdown import Closer
 from live.finale.hub import Hub
 from live.finale.poll_cache import PollCache
 from live.finale.theme_cache import ThemeCache
+from live.inputs import Utf8Forms
+from live.metrics import MetricsMiddleware
 from live.store import make_store
 from live.tokens import ContestLinks, VoterTokens
 from live.web import (
@@ -35,12 +37,18 @@ from live.web import (
     contest_jury,
     contest_public,
     governance,
+    ops,
     people,
     stage,
     theme,
+    tokens,
 )
 from live.web.errors import on_client_gone, on_http_error, on_live_error, on_unexpected
-from live.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from live.web.security import (
+    AllowedHostsMiddleware,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
 from live.web.services import Services
 from live.web.templating import STATIC_DIR, Templates
 
@@ -59,14 +67,10 @@ class _HashedStaticFiles(StaticFiles):
         return response
 
 
-async def healthz(_: object) -> Response:
-    return Response("ok\n", media_type="text/plain")
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     i18n.load_catalogues()
-    store = make_store(settings.store_url)
+    store = make_store(settings.store_url, redis_durability=settings.redis_durability)
     contest = Contest(store, ContestLinks(settings.secret_key.reveal()))
     services = Services(
         settings=settings,
@@ -103,16 +107,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *contest_admin.routes,
             *contest_jury.routes,
             *people.routes,
+            *tokens.routes,
             *governance.routes,
             *theme.routes,
             *api.routes,
-            Route("/healthz", healthz, name="healthz"),
+            *ops.routes,
             Mount("/static", _HashedStaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(MetricsMiddleware),
+            Middleware(SecurityHeadersMiddleware, https=settings.is_https),
             Middleware(i18n.LocaleMiddleware),
+            Middleware(
+                AllowedHostsMiddleware,
+                hosts=settings.allowed_hosts,
+                own_addresses=settings.allow_own_addresses,
+            ),
             Middleware(BodyLimitMiddleware),
+            Middleware(Utf8Forms),
         ],
         exception_handlers={
             LiveError: on_live_error,

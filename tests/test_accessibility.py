@@ -437,6 +437,7 @@ CASES = [
     Case("people", "organiser", visit(lambda w: "/admin/people")),
     Case("people-invited", "organiser", people_after_invitation),
     Case("audit", "organiser", visit(lambda w: "/admin/audit")),
+    Case("api-tokens", "organiser", visit(lambda w: "/admin/tokens")),
     Case("organisations", "organiser", visit(lambda w: "/admin/organisations")),
     Case("theme", "organiser", visit(lambda w: "/admin/theme")),
     Case("theme-errors", "organiser", theme_with_errors),
