@@ -52,7 +52,7 @@ async def _create_user(settings: Settings, email: str, role: Role, password: str
     store = make_store(settings.store_url, redis_durability=settings.redis_durability)
     await store.open()
     try:
-        await store.create_user(email, role, await hash_password(password))
+        await store.create_user(email, role, await hash_password(password), actor="cli")
     finally:
         await store.close()
 

@@ -289,3 +289,16 @@ async def test_addresses_from_before_are_found_case_folded(tmp_path: Path) -> No
             await store.create_user("Ærlig@ks.no", Role.HOST, None)
     finally:
         await store.close()
+
+
+async def test_an_account_is_made_with_its_audit_entry(store: Store) -> None:
+    before = await store.list_audit()
+    user = await store.create_user("ny@example.no", Role.JURY, None, actor="org@example.no")
+    entries = await store.list_audit(after_id=before[-1].id if before else 0)
+    assert [(e.actor, e.action, e.subject) for e in entries] == [
+        ("org@example.no", "account.create", f"user:{user.id}")
+    ]
+    assert entries[0].after == {"email": "ny@example.no", "role": "jury", "network_id": None}
+    with pytest.raises(Conflict):
+        await store.create_user("NY@example.no", Role.JURY, None, actor="org@example.no")
+    assert len(await store.list_audit()) == len(before) + 1  # a refused account: no entry

@@ -160,14 +160,31 @@ class RedisAccounts:
         return self._redis.register_script(lua.CREATE_USER)
 
     async def create_user(
-        self, email: str, role: Role, password_hash: str | None, network_id: str | None = None
+        self,
+        email: str,
+        role: Role,
+        password_hash: str | None,
+        network_id: str | None = None,
+        *,
+        actor: str | None = None,
     ) -> User:
+        after = json.dumps(
+            {"email": email, "role": role.value, "network_id": network_id}, ensure_ascii=False
+        )
         async with guard():
             user_id = int(await self._redis.incr(f"{P}seq:user"))
             created = await self._create_user_script(
-                keys=[f"{P}user-email:{email.casefold()}", f"{P}user:{user_id}", f"{P}users"],
-                args=[user_id, email, role.value, password_hash or "", now_iso(), network_id or ""],
-            )
+                keys=[
+                    f"{P}user-email:{email.casefold()}",
+                    f"{P}user:{user_id}",
+                    f"{P}users",
+                    *AUDIT_KEYS,
+                ],
+                args=[
+                    user_id, email, role.value, password_hash or "", now_iso(), network_id or "",
+                    actor or email, f"user:{user_id}", after,
+                ],
+            )  # fmt: skip
         if not created:
             raise Conflict(N_("An account for %(email)s exists already."), email=email)
         return await self.get_user(email)

@@ -287,15 +287,19 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: email, user, users   ARGV: id, email, role, password_hash or '', created_at,
-# network_id or ''
-CREATE_USER = """
+# KEYS: email, user, users, audit, audit seq   ARGV: id, email, role, password_hash or '',
+# created_at, network_id or '', actor, subject, audit data JSON
+CREATE_USER = (
+    _AUDIT
+    + """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
 redis.call('HSET', KEYS[2], 'id', ARGV[1], 'email', ARGV[2], 'role', ARGV[3],
   'password_hash', ARGV[4], 'created_at', ARGV[5], 'network_id', ARGV[6])
 redis.call('SADD', KEYS[3], ARGV[1])
+audit(KEYS[4], KEYS[5], ARGV[5], ARGV[7], 'account.create', ARGV[8], 'null', ARGV[9])
 return 1
 """
+)
 
 # KEYS: audit, audit seq   ARGV: at, actor, action, subject, before JSON, after JSON
 APPEND_AUDIT = (

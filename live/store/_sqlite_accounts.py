@@ -19,19 +19,31 @@ class SQLiteAccounts:
     _engine: SQLiteEngine
 
     async def create_user(
-        self, email: str, role: Role, password_hash: str | None, network_id: str | None = None
+        self,
+        email: str,
+        role: Role,
+        password_hash: str | None,
+        network_id: str | None = None,
+        *,
+        actor: str | None = None,
     ) -> User:
         def create(tx: Tx) -> None:
+            stamp = now_iso()
             try:
-                tx.conn.execute(
+                cursor = tx.conn.execute(
                     "INSERT INTO users (email, email_key, role, password_hash, created_at,"
                     " network_id) VALUES (?, ?, ?, ?, ?, ?)",
-                    (email, email.casefold(), role.value, password_hash, now_iso(), network_id),
+                    (email, email.casefold(), role.value, password_hash, stamp, network_id),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(
                     N_("An account for %(email)s exists already."), email=email
                 ) from None
+            after = {"email": email, "role": role.value, "network_id": network_id}
+            subject = f"user:{cursor.lastrowid}"
+            insert_audit(
+                tx.conn, stamp, actor or email, "account.create", subject, None, to_json(after)
+            )
 
         await self._engine.write(create)
         return await self.get_user(email)

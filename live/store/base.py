@@ -172,13 +172,21 @@ class Store(Protocol):
 
     # People ------------------------------------------------------------------
     async def create_user(
-        self, email: str, role: Role, password_hash: str | None, network_id: str | None = None
+        self,
+        email: str,
+        role: Role,
+        password_hash: str | None,
+        network_id: str | None = None,
+        *,
+        actor: str | None = None,
     ) -> User:
         """A new account; Conflict if the e-mail address is taken in any case (compared
         case-folded, so ÆRLIG@… and ærlig@… are one address).
 
         `password_hash` None makes an account that cannot log in until a password is set
-        (an invited person). `network_id` binds a coordinator to a network."""
+        (an invited person). `network_id` binds a coordinator to a network. The audit
+        entry `account.create` (by `actor`, else the account itself) is written in the
+        same atomic step."""
 
     async def list_users(self) -> list[User]:
         """Every account, in the order they were made."""

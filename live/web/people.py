@@ -80,7 +80,7 @@ async def _invite(request: Request, actor: str, values: dict[str, str]) -> tuple
     try:
         user = await store.get_user(email)
     except NotFound:
-        user = await store.create_user(email, role, None, network_id)
+        user = await store.create_user(email, role, None, network_id, actor=actor)
     if user.password_hash is not None:
         raise Conflict(N_("%(email)s has an account already."), email=email)
     if (user.role, user.network_id) != (role, network_id):
