@@ -1,13 +1,15 @@
 """How fast is live? Figures, and ratios to a bare Starlette baseline measured in this run.
 
     .venv/bin/python ops/bench.py [--seconds 10] [--connections 64] [--store-url redis://…]
+    .venv/bin/python ops/bench.py --soak MINUTES [--store-url redis://…] [--workers N]
 
 Needs `wrk` (Debian package). Everything runs on 127.0.0.1 on this machine: the load
 generator shares the CPU with the server, as in the performance budget (ROADMAP.md).
 Measures: baseline form POST req/s; durable votes/s and their p99 latency; ballot page
 req/s; vote-to-screen latency (vote acknowledged -> websocket snapshot that includes it);
 host-to-phones latency (the host sends "open" -> each of `--phones` phones following the
-show on their stream hears of it).
+show on their stream hears of it). `--soak MINUTES` runs the mixed load of an evening
+instead and watches the server's memory (ops/soak.py).
 """
 
 from __future__ import annotations
@@ -219,7 +221,17 @@ def main() -> int:
         default=2000,
         help="phones following the show in the host-to-phones run",
     )
+    soak = parser.add_argument_group("soak", "mixed load for MINUTES, memory watched (ops/soak.py)")
+    soak.add_argument("--soak", type=float, metavar="MINUTES", default=None)
+    soak.add_argument("--workers", type=int, default=1, help="server workers (Redis only)")
+    soak.add_argument("--votes-per-second", type=float, default=100)
+    soak.add_argument("--screens", type=int, default=200, help="screens and phones reconnecting")
+    soak.add_argument("--ideas-per-second", type=float, default=3)
     args = parser.parse_args()
+    if args.soak:
+        from ops.soak import run_soak
+
+        return run_soak(args)
     if not shutil.which("wrk"):
         print("bench: install wrk first (apt-get install wrk)", file=sys.stderr)
         return 2
