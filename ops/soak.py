@@ -7,9 +7,11 @@ an open poll; stage screens, phones and two consoles that stay 10–60 s and rec
 hide/show every few seconds (the API and the console in turn); every two minutes a
 poll created, opened, voted on, counted down for 10 s until the server closes it, ties
 drawn by lots, revealed 3-2-1 and its result shown; and idea drafts, edits and
-submissions through the public form, from many (forwarded) addresses, backing off on
-429. Every 10 s the server's RSS and open files (all its processes) are sampled. A row
-is printed each minute, totals at the end; the exit status is 1 if anything failed.
+submissions through the public form, from many (forwarded) addresses and from one office
+address that meets the form's per-address limit and backs off on 429. Every 10 s the
+server's RSS and open files (all its processes) and its open streams (/metrics) are
+sampled. A row is printed each minute, totals at the end; the exit status is 1 if
+anything failed (an error status, an exception, a lost vote, an error in the server's log).
 """
 
 from __future__ import annotations
@@ -298,7 +300,7 @@ async def host(
 ) -> None:
     """Hide/show on the main poll every few seconds, through the API and the console in
     turn; a finale round every two minutes while there is time for one."""
-    main, hidden, rounds = show.main["id"], False, []
+    main, hidden, rounds = show.main["id"], False, list[asyncio.Task[None]]()
     next_round = time.monotonic() + 15
     while not stop.is_set():
         await pause(stop, HIDE_EVERY)
@@ -365,9 +367,12 @@ def print_row(stats: Stats, index: int) -> None:
     print(ROW.format(*row, f"{minute.lag_ms:.0f}", load), flush=True)
 
 
-async def server_streams(http: httpx.AsyncClient) -> str:
-    """Open streams as the server's /metrics counts them ("-" without metrics): more than
-    the screens connected would mean stream handlers that never ended."""
+async def server_streams(http: httpx.AsyncClient | None) -> str:
+    """Open streams as the server's /metrics counts them: more than the screens connected
+    would mean stream handlers that never ended. "-" without metrics, or with several
+    workers (a scrape reaches one of them)."""
+    if http is None:
+        return "-"
     with contextlib.suppress(httpx.HTTPError):
         page = await http.get("/metrics")
         found = re.findall(r"^live_stream_subscribers\{.*\} ([\d.]+)$", page.text, re.MULTILINE)
@@ -376,7 +381,8 @@ async def server_streams(http: httpx.AsyncClient) -> str:
     return "-"
 
 
-async def watch(leader: int, http: httpx.AsyncClient, stats: Stats, stop: asyncio.Event) -> None:
+async def watch(leader: int, http: httpx.AsyncClient | None, stats: Stats,
+                stop: asyncio.Event) -> None:  # fmt: skip
     """Every 10 s the server's RSS, open files and streams; each minute's row as it ends."""
     print(ROW.format(*COLUMNS), flush=True)
     tick, rows = stats.start, 0
@@ -499,7 +505,8 @@ async def soak(server: ServerProcess, token: str, args: argparse.Namespace) -> i
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     # Idle connections are let go before the server's 5 s keep-alive ends, else a request
     # can meet a connection the server is closing at that moment (a client-side race).
-    options = {"base_url": server.url, "timeout": 30, "limits": httpx.Limits(keepalive_expiry=2)}
+    options: dict[str, Any] = {"base_url": server.url, "timeout": 30,
+                               "limits": httpx.Limits(keepalive_expiry=2)}  # fmt: skip
     crowd = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2)
     async with contextlib.AsyncExitStack() as clients:
         bearer = {"Authorization": f"Bearer {token}"}
@@ -526,7 +533,7 @@ async def soak(server: ServerProcess, token: str, args: argparse.Namespace) -> i
             ),
             *(screen(server, show, stats, stop) for _ in range(args.screens - 2)),
             *(screen(server, show, stats, stop, session) for _ in range(2)),
-            watch(server.process.pid, api, stats, stop),
+            watch(server.process.pid, api if args.workers == 1 else None, stats, stop),
             lateness(stats, stop),
         ]
         running = asyncio.gather(*load)
