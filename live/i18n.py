@@ -23,8 +23,16 @@ LANGUAGES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English"}
 DEFAULT_LANGUAGE = "nb"
 LANGUAGE_COOKIE = "live_lang"
 # Primary subtags a browser may send, to ours: `no` (Norwegian) is written as bokmål.
-_PRIMARY_TAGS = {"nb": "nb", "nob": "nb", "no": "nb", "nor": "nb", "nn": "nn", "nno": "nn",
-                 "en": "en", "eng": "en"}  # fmt: skip
+_PRIMARY_TAGS = {
+    "nb": "nb",
+    "nob": "nb",
+    "no": "nb",
+    "nor": "nb",
+    "nn": "nn",
+    "nno": "nn",
+    "en": "en",
+    "eng": "en",
+}
 
 _current: ContextVar[str] = ContextVar("live_language", default=DEFAULT_LANGUAGE)
 _catalogues: dict[str, NullTranslations] = {}

@@ -29,10 +29,12 @@ _PATTERNS = [
     (re.compile(r"(?i)(\b(?:authorization|cookie|set-cookie)\s*:\s*)[^\r\n'\"]+"), rf"\1{MASK}"),
     (re.compile(r"(\blive_[a-z_]+=)[^;\s&'\"]+"), rf"\1{MASK}"),  # our cookies
     (re.compile(rf"(?i)(\b\w*{_SECRET_NAMES}\w*=)[^&\s'\";]+"), rf"\1{MASK}"),  # forms, queries
-    (re.compile(rf"(?i)(['\"]\w*{_SECRET_NAMES}\w*['\"]\s*:\s*){_JSON_VALUE}"),
-     rf"\1'{MASK}'"),  # JSON and reprs of dicts
+    (
+        re.compile(rf"(?i)(['\"]\w*{_SECRET_NAMES}\w*['\"]\s*:\s*){_JSON_VALUE}"),
+        rf"\1'{MASK}'",
+    ),  # JSON and reprs of dicts
     (re.compile(r"(/(?:invitasjon|ideer/lenke)/)[^/\s?#'\"]+"), rf"\1{MASK}"),  # secret links
-]  # fmt: skip
+]
 _ACCESS_FIELDS = ("client", "method", "path", "http", "status")
 
 

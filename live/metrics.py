@@ -147,8 +147,15 @@ def exposition() -> bytes:
 
 
 # Vote answers by status code: the error classes of `live.errors` as reasons.
-_REFUSALS = {400: "bad_choice", 403: "bad_token", 404: "unknown_poll", 409: "not_open",
-             413: "too_large", 429: "rate_limited", 503: "unavailable"}  # fmt: skip
+_REFUSALS = {
+    400: "bad_choice",
+    403: "bad_token",
+    404: "unknown_poll",
+    409: "not_open",
+    413: "too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STREAMS = {"stream": "stage", "updates": "phone", "console_stream": "console"}
 VOTE_ROUTES = frozenset({"cast_vote"})

@@ -138,8 +138,9 @@ def check_edition(
         raise BadRequest(N_("Give the year as four digits, such as 2022."), "year")
     name = str(title or "").strip()
     if not name or len(name) > TITLE_MAX:
-        raise BadRequest(N_("Give a title of at most %(limit)s characters."), "title",
-                         limit=TITLE_MAX)  # fmt: skip
+        raise BadRequest(
+            N_("Give a title of at most %(limit)s characters."), "title", limit=TITLE_MAX
+        )
     count = str(finalists or "").strip()
     if not count.isdecimal() or not 2 <= int(count) <= MAX_FINALISTS:
         raise BadRequest(N_("The number of finalists must be between 2 and 10."), "finalists")

@@ -97,9 +97,16 @@ async def transact(
         batch = []
         for check in reads.checks():
             write = planned.pop((check.kind, check.key), None)
-            batch.append(check if write is None else dataclasses.replace(
-                check, data=write.data, action=write.action, change=write.change,
-            ))  # fmt: skip
+            batch.append(
+                check
+                if write is None
+                else dataclasses.replace(
+                    check,
+                    data=write.data,
+                    action=write.action,
+                    change=write.change,
+                )
+            )
         assert not planned, "a plan reads every record it writes"
         try:
             return await store.put_records(batch, actor=actor)
@@ -343,8 +350,9 @@ class Contest:
         if not note.strip():
             raise BadRequest(N_("Say why the idea moves; the note is kept on record."), "note")
         if len(note.strip()) > ROUTING_NOTE_MAX:
-            raise BadRequest(N_("Write at most %(limit)s characters."), "note",
-                             limit=ROUTING_NOTE_MAX)  # fmt: skip
+            raise BadRequest(
+                N_("Write at most %(limit)s characters."), "note", limit=ROUTING_NOTE_MAX
+            )
 
         async def move(reads: Reads) -> list[Write]:
             idea = await read_idea(reads, idea_id)

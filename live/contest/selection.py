@@ -118,8 +118,11 @@ class Selection:
         async def add(reads: Reads) -> list[Write]:
             network = self._check_nominator(user, await read_idea(reads, idea_id), year)
             if not text or len(text) > RATIONALE_MAX:
-                raise BadRequest(N_("Give a rationale of at most %(limit)s characters."),
-                                 "rationale", limit=RATIONALE_MAX)  # fmt: skip
+                raise BadRequest(
+                    N_("Give a rationale of at most %(limit)s characters."),
+                    "rationale",
+                    limit=RATIONALE_MAX,
+                )
             key = nominations_key(year, network)
             items = ((await reads.get(NOMINATIONS, key)) or {"nominations": []})["nominations"]
             if any(item["idea_id"] == idea_id for item in items):
@@ -128,8 +131,9 @@ class Selection:
                 raise Conflict(N_("The network has nominated %(limit)s ideas already; withdraw "
                                   "one to free its place."), limit=MAX_NOMINATIONS)  # fmt: skip
             item = Nomination(network, idea_id, text, user.email, now_iso())
-            return [Write(NOMINATIONS, key, {"nominations": [*items, item.__dict__]},
-                          "nomination.add")]  # fmt: skip
+            return [
+                Write(NOMINATIONS, key, {"nominations": [*items, item.__dict__]}, "nomination.add")
+            ]
 
         await transact(self.store, add, actor=user.email)
 
@@ -172,15 +176,18 @@ class Selection:
         async def save(reads: Reads) -> list[Write]:
             criteria = (await self._read_edition(reads, year)).criteria  # checked unchanged
             checked = {} if conflict else _check_scores(criteria, scores)
-            sheet = Sheet(idea_id, user.id, user.email, checked, comment.strip(), conflict,
-                          now_iso())  # fmt: skip
+            sheet = Sheet(
+                idea_id, user.id, user.email, checked, comment.strip(), conflict, now_iso()
+            )
             key = f"{year}:{idea_id}:{user.id}"
             await reads.get("sheet", key)
-            writes = [Write("sheet", key, sheet.__dict__,
-                            "jury.conflict" if conflict else "jury.score")]  # fmt: skip
+            writes = [
+                Write("sheet", key, sheet.__dict__, "jury.conflict" if conflict else "jury.score")
+            ]
             if await reads.get(SCORING, str(year)) is None:  # the first sheet fixes the criteria
-                writes.append(Write(SCORING, str(year), {"by": user.email, "at": sheet.at},
-                                    "jury.start"))  # fmt: skip
+                writes.append(
+                    Write(SCORING, str(year), {"by": user.email, "at": sheet.at}, "jury.start")
+                )
             return writes
 
         await transact(self.store, save, actor=user.email)
@@ -243,9 +250,12 @@ class Selection:
                 raise Conflict(N_("The finale poll exists already, so the finalists are fixed."))
             chosen = list(dict.fromkeys(idea_ids))
             if len(chosen) != edition.finalists:
-                raise BadRequest(N_("Choose exactly %(count)s finalists; you chose %(chosen)s."),
-                                 "finalists", count=edition.finalists,
-                                 chosen=len(chosen))  # fmt: skip
+                raise BadRequest(
+                    N_("Choose exactly %(count)s finalists; you chose %(chosen)s."),
+                    "finalists",
+                    count=edition.finalists,
+                    chosen=len(chosen),
+                )
             if not set(chosen) <= nominated:
                 raise BadRequest(N_("Only nominated ideas can be finalists."), "finalists")
             await reads.get("finalists", str(year))
@@ -274,9 +284,13 @@ class Selection:
                   "pitch": _pitch(i)} for i in ideas],
             )  # fmt: skip
             pointer = RecordWrite(
-                "edition", str(year), reads.version("edition", str(year)), edition.to_data(),
-                "edition.update", poll_field="poll_id",
-            )  # fmt: skip
+                "edition",
+                str(year),
+                reads.version("edition", str(year)),
+                edition.to_data(),
+                "edition.update",
+                poll_field="poll_id",
+            )
             finalists = RecordWrite("finalists", str(year), reads.version("finalists", str(year)))
             try:
                 return await self.store.create_poll(

@@ -189,16 +189,18 @@ def reveal_target(poll: Poll, locked: LockedResult, place: object = None) -> int
         if number is None or not 1 <= number <= poll.winners:
             raise BadRequest(
                 N_("The place must be a whole number from 1 to %(max)s."),
-                field="place", max=poll.winners,
-            )  # fmt: skip
+                field="place",
+                max=poll.winners,
+            )
         target = poll.winners - number + 1
         if target <= poll.revealed:
             return target
         if target != poll.revealed + 1:
             raise Conflict(
                 N_("Place %(place)s is not next: reveal place %(next)s first."),
-                place=number, next=poll.winners - poll.revealed,
-            )  # fmt: skip
+                place=number,
+                next=poll.winners - poll.revealed,
+            )
     if len(decided_winners(poll, locked.standings, locked.resolutions)) < poll.winners:
         raise Conflict(N_("A tie for a winning place must be resolved before the reveal."))
     return target
@@ -223,9 +225,11 @@ def countdown_seconds(value: object) -> int | None:
         number = int(text) if text.isascii() and text.isdecimal() and len(text) <= 6 else None
     if number is None or not COUNTDOWN_MIN_SECONDS <= number <= COUNTDOWN_MAX_SECONDS:
         raise BadRequest(
-            N_("The countdown must be from %(min)s to %(max)s seconds."), field="seconds",
-            min=COUNTDOWN_MIN_SECONDS, max=COUNTDOWN_MAX_SECONDS,
-        )  # fmt: skip
+            N_("The countdown must be from %(min)s to %(max)s seconds."),
+            field="seconds",
+            min=COUNTDOWN_MIN_SECONDS,
+            max=COUNTDOWN_MAX_SECONDS,
+        )
     return number
 
 

@@ -129,10 +129,16 @@ def console_view(snapshot: Snapshot) -> dict[str, Any]:
         if frozenset(group.finalist_ids) not in resolved
     ]
     message["resolutions"] = [
-        {"order": list(r.order), "rule": r.rule.value, "seed": r.seed, "note": r.note,
-         "decided_by": r.decided_by, "decided_at": r.decided_at}
+        {
+            "order": list(r.order),
+            "rule": r.rule.value,
+            "seed": r.seed,
+            "note": r.note,
+            "decided_by": r.decided_by,
+            "decided_at": r.decided_at,
+        }
         for r in snapshot.resolutions
-    ]  # fmt: skip
+    ]
     message["show_results"] = poll.show_results
     message["next"] = _next_step(poll.status, poll.winners - poll.revealed, message["open_ties"])
     return message

@@ -181,10 +181,17 @@ class RedisAccounts:
                     *AUDIT_KEYS,
                 ],
                 args=[
-                    user_id, email, role.value, password_hash or "", now_iso(), network_id or "",
-                    actor or email, f"user:{user_id}", after,
+                    user_id,
+                    email,
+                    role.value,
+                    password_hash or "",
+                    now_iso(),
+                    network_id or "",
+                    actor or email,
+                    f"user:{user_id}",
+                    after,
                 ],
-            )  # fmt: skip
+            )
         if not created:
             raise Conflict(N_("An account for %(email)s exists already."), email=email)
         return await self.get_user(email)

@@ -43,13 +43,24 @@ def records_arguments(
         if data is not None and write.poll_field is not None:
             assert poll_id is not None, "poll_field is for create_poll"
             data = {**data, write.poll_field: poll_id}
-        before, after = ("", "") if write.change is None else (
-            json.dumps(part, ensure_ascii=False) for part in write.change
-        )  # fmt: skip
+        before, after = (
+            ("", "")
+            if write.change is None
+            else (json.dumps(part, ensure_ascii=False) for part in write.change)
+        )
         encoded = None if data is None else json.dumps(data, ensure_ascii=False)
         keys.extend(_record_keys(write.kind))
-        args.extend([write.key, write.expected_version, encoded or "", write.action,
-                     f"{write.kind}:{write.key}", before, after])  # fmt: skip
+        args.extend(
+            [
+                write.key,
+                write.expected_version,
+                encoded or "",
+                write.action,
+                f"{write.kind}:{write.key}",
+                before,
+                after,
+            ]
+        )
         stored.append(encoded)
     return keys, args, stored
 

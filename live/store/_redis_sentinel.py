@@ -51,9 +51,12 @@ def parse_sentinel_url(url: str) -> SentinelAddress:
         raise ValueError(f"the database must be a number, got {db!r}")
     username, _, password = credentials.partition(":")
     return SentinelAddress(
-        tuple(sentinels), path[0], int(db), unquote(username) or None,
+        tuple(sentinels),
+        path[0],
+        int(db),
+        unquote(username) or None,
         unquote(password) if credentials else None,
-    )  # fmt: skip
+    )
 
 
 class CheckedSentinelPool(SentinelConnectionPool, CheckedPool):
@@ -75,9 +78,12 @@ class SentinelLink:
 
     def primary_pool(self) -> CheckedSentinelPool:
         return CheckedSentinelPool(  # type: ignore[no-untyped-call]
-            self.address.service, self.sentinel, db=self.address.db,
-            **self._credentials, **CONNECTION_OPTIONS,
-        )  # fmt: skip
+            self.address.service,
+            self.sentinel,
+            db=self.address.db,
+            **self._credentials,
+            **CONNECTION_OPTIONS,
+        )
 
     async def replicas(self) -> list[tuple[str, int]]:
         """The replicas the sentinels hold for healthy (not down)."""
@@ -87,9 +93,13 @@ class SentinelLink:
     def server(self, host: str, port: int) -> aioredis.Redis:
         """A short-lived client for one server (a replica, to read its settings)."""
         return aioredis.Redis(
-            host=host, port=port, decode_responses=True, socket_connect_timeout=2,
-            socket_timeout=2, **self._credentials,
-        )  # fmt: skip
+            host=host,
+            port=port,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=2,
+            **self._credentials,
+        )
 
     async def aclose(self) -> None:
         await self.sentinel.aclose()

@@ -236,8 +236,12 @@ class SQLiteEngine:
                     if self._committed:  # it worked for a while: no reason to wait long
                         pause, self._committed = _RESTART_SECONDS, 0
                     metrics.WRITER_RESTARTS.inc()
-                    log.critical("the SQLite writer failed; pending writes are refused and it "
-                                 "starts afresh in %.1f s", pause, exc_info=True)  # fmt: skip
+                    log.critical(
+                        "the SQLite writer failed; pending writes are refused and it "
+                        "starts afresh in %.1f s",
+                        pause,
+                        exc_info=True,
+                    )
                     self._refuse_pending()
                     _close_quietly(conn)
                     conn = None

@@ -120,8 +120,10 @@ def _kind_of(source: Path) -> str:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BackupError(f"{source} is not a backup made by `live backup`")
     if header.get("version") != VERSION:
-        raise BackupError(f"{source} has backup version {header.get('version')!r}; "
-                          f"this live reads version {VERSION}")  # fmt: skip
+        raise BackupError(
+            f"{source} has backup version {header.get('version')!r}; "
+            f"this live reads version {VERSION}"
+        )
     return str(header.get("store"))
 
 
@@ -170,8 +172,9 @@ def _sqlite_backup(path: Path, target: Path) -> Summary:
 
 
 def _sqlite_restore(source: Path, path: Path, force: bool) -> Summary:
-    backup_conn = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True,
-                                  isolation_level=None)  # fmt: skip
+    backup_conn = sqlite3.connect(
+        f"{source.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+    )
     try:
         if backup_conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise BackupError(f"{source} failed SQLite's quick_check")
@@ -186,8 +189,10 @@ def _sqlite_restore(source: Path, path: Path, force: bool) -> Summary:
                 current.close()
             if any(present.get(name) for name in _CONTENT_TABLES):
                 shown = ", ".join(f"{n} {what}" for what, n in present.items())
-                raise BackupError(f"the store at {path} is not empty ({shown}); stop the server "
-                                  "and add --force to replace everything in it")  # fmt: skip
+                raise BackupError(
+                    f"the store at {path} is not empty ({shown}); stop the server "
+                    "and add --force to replace everything in it"
+                )
         path.parent.mkdir(parents=True, exist_ok=True)
         store_conn = connect(path)  # WAL, as the server keeps it
         try:
@@ -231,8 +236,14 @@ def _write_redis_backup(
     target: Path, taken_ms: int, entries: list[tuple[bytes, int, bytes]]
 ) -> None:
     partial = target.with_name(target.name + ".partial")
-    header = {"format": FORMAT, "version": VERSION, "store": "redis", "keys": len(entries),
-              "taken_at_ms": taken_ms, "taken_at": now_iso()}  # fmt: skip
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "store": "redis",
+        "keys": len(entries),
+        "taken_at_ms": taken_ms,
+        "taken_at": now_iso(),
+    }
     with partial.open("w", encoding="ascii") as handle:
         handle.write(json.dumps(header) + "\n")
         for key, ttl, dump in entries:
@@ -253,13 +264,20 @@ def _read_redis_backup(source: Path) -> tuple[dict[str, Any], list[tuple[bytes, 
         for number, line in enumerate(handle, start=2):
             try:
                 item = json.loads(line)
-                entries.append((base64.b64decode(item["k"]), int(item["expires_at_ms"]),
-                                base64.b64decode(item["v"])))  # fmt: skip
+                entries.append(
+                    (
+                        base64.b64decode(item["k"]),
+                        int(item["expires_at_ms"]),
+                        base64.b64decode(item["v"]),
+                    )
+                )
             except (ValueError, KeyError, TypeError):
                 raise BackupError(f"{source}, line {number}: not a key of a backup") from None
     if len(entries) != header.get("keys"):
-        raise BackupError(f"{source} holds {len(entries)} keys, its header says "
-                          f"{header.get('keys')}: the file is incomplete")  # fmt: skip
+        raise BackupError(
+            f"{source} holds {len(entries)} keys, its header says "
+            f"{header.get('keys')}: the file is incomplete"
+        )
     return header, entries
 
 
@@ -270,12 +288,18 @@ async def _redis_restore(store: Any, source: Path, force: bool) -> Summary:
         client = store._redis
         async with guard():
             existing = [key async for key in client.scan_iter(match=f"{P}*", count=1000)]
-            content = sum([await client.exists(*_CONTENT_KEYS),
-                           len([k for k in existing if k.startswith(f"{P}rec:")])])  # fmt: skip
+            content = sum(
+                [
+                    await client.exists(*_CONTENT_KEYS),
+                    len([k for k in existing if k.startswith(f"{P}rec:")]),
+                ]
+            )
             if content and not force:
-                raise BackupError(f"the Redis store is not empty ({len(existing)} keys under "
-                                  f"{P}); stop the app processes and add --force to replace "
-                                  "everything in it")  # fmt: skip
+                raise BackupError(
+                    f"the Redis store is not empty ({len(existing)} keys under "
+                    f"{P}); stop the app processes and add --force to replace "
+                    "everything in it"
+                )
             seconds, micros = await client.time()
             now_ms = int(seconds) * 1000 + int(micros) // 1000
             if entries:  # a dump this Redis cannot read fails here, before anything is deleted

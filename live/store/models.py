@@ -234,14 +234,22 @@ class RecordWrite:
 
 def poll_summary(poll: Poll | PollDraft) -> dict[str, Any]:
     """What the audit log keeps of a poll's set-up: title, method, winners, finalists' names."""
-    return {"title": poll.title, "method": poll.method.value, "winners": poll.winners,
-            "finalists": [f.name for f in poll.finalists]}  # fmt: skip
+    return {
+        "title": poll.title,
+        "method": poll.method.value,
+        "winners": poll.winners,
+        "finalists": [f.name for f in poll.finalists],
+    }
 
 
 def tie_summary(resolution: TieResolution) -> dict[str, Any]:
     """What the audit log keeps of a tie's resolution (who and when are the entry's own)."""
-    return {"rule": resolution.rule.value, "order": list(resolution.order),
-            "seed": resolution.seed, "note": resolution.note}  # fmt: skip
+    return {
+        "rule": resolution.rule.value,
+        "order": list(resolution.order),
+        "seed": resolution.seed,
+        "note": resolution.note,
+    }
 
 
 @dataclass(frozen=True)

@@ -253,9 +253,15 @@ class RedisStore(RedisAccounts, RedisRecords):
         return [_poll(fields) for fields in rows if fields]
 
     async def _transition(
-        self, poll_id: int, source: PollStatus, target: PollStatus, stamp: str, actor: str,
-        due: str = "", after: Any = None,
-    ) -> list[Any]:  # fmt: skip
+        self,
+        poll_id: int,
+        source: PollStatus,
+        target: PollStatus,
+        stamp: str,
+        actor: str,
+        due: str = "",
+        after: Any = None,
+    ) -> list[Any]:
         action = "poll.open" if target is PollStatus.OPEN else "poll.close"
         answer = self._check(await self._run(
             "TRANSITION",
@@ -278,35 +284,57 @@ class RedisStore(RedisAccounts, RedisRecords):
     async def close_if_due(self, poll_id: int, closes_at_ms: int, *, actor: str) -> bool:
         try:
             answer = await self._transition(
-                poll_id, PollStatus.OPEN, PollStatus.CLOSED, iso_from_ms(closes_at_ms), actor,
-                due=str(closes_at_ms), after={"closes_at_ms": closes_at_ms},
-            )  # fmt: skip
+                poll_id,
+                PollStatus.OPEN,
+                PollStatus.CLOSED,
+                iso_from_ms(closes_at_ms),
+                actor,
+                due=str(closes_at_ms),
+                after={"closes_at_ms": closes_at_ms},
+            )
         except (Conflict, NotFound):
             return False
         return bool(answer[0] == "ok")
 
     async def set_countdown(self, poll_id: int, seconds: int | None, *, actor: str) -> Poll:
-        answer = self._check(await self._run(
-            "COUNTDOWN", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
-            [poll_id, "" if seconds is None else seconds, now_iso(), actor,
-             json.dumps({"seconds": seconds})],
-        ), poll_id)  # fmt: skip
+        answer = self._check(
+            await self._run(
+                "COUNTDOWN",
+                [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+                [
+                    poll_id,
+                    "" if seconds is None else seconds,
+                    now_iso(),
+                    actor,
+                    json.dumps({"seconds": seconds}),
+                ],
+            ),
+            poll_id,
+        )
         if answer[0] == "conflict":
             raise Conflict(N_("A countdown can run only while voting is open."))
         return await self.get_poll(poll_id)
 
     async def set_hide_counts(self, poll_id: int, hidden: bool, *, actor: str) -> Poll:
-        self._check(await self._run(
-            "HIDE_COUNTS", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
-            [poll_id, "1" if hidden else "0", now_iso(), actor],
-        ), poll_id)  # fmt: skip
+        self._check(
+            await self._run(
+                "HIDE_COUNTS",
+                [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+                [poll_id, "1" if hidden else "0", now_iso(), actor],
+            ),
+            poll_id,
+        )
         return await self.get_poll(poll_id)
 
     async def reveal_to(self, poll_id: int, revealed: int, limit: int, *, actor: str) -> Poll:
-        answer = self._check(await self._run(
-            "REVEAL_TO", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
-            [poll_id, revealed, limit, now_iso(), actor],
-        ), poll_id)  # fmt: skip
+        answer = self._check(
+            await self._run(
+                "REVEAL_TO",
+                [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+                [poll_id, revealed, limit, now_iso(), actor],
+            ),
+            poll_id,
+        )
         if answer[0] == "conflict" and answer[1] == "not-closed":
             raise Conflict(N_("Places can be revealed only after the poll is closed."))
         if answer[0] == "conflict":
@@ -314,10 +342,14 @@ class RedisStore(RedisAccounts, RedisRecords):
         return await self.get_poll(poll_id)
 
     async def set_show_results(self, poll_id: int, shown: bool, *, actor: str) -> Poll:
-        answer = self._check(await self._run(
-            "SHOW_RESULTS", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
-            [poll_id, "1" if shown else "0", now_iso(), actor, json.dumps({"shown": shown})],
-        ), poll_id)  # fmt: skip
+        answer = self._check(
+            await self._run(
+                "SHOW_RESULTS",
+                [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+                [poll_id, "1" if shown else "0", now_iso(), actor, json.dumps({"shown": shown})],
+            ),
+            poll_id,
+        )
         if answer[0] == "conflict":
             raise Conflict(N_("The full result can be shown only after the poll is closed."))
         return await self.get_poll(poll_id)
@@ -389,9 +421,15 @@ class RedisStore(RedisAccounts, RedisRecords):
         answer = await self._run(
             "RESOLVE_TIE",
             [f"{P}poll:{poll_id}", f"{P}result:{poll_id}", f"{P}ties:{poll_id}", *AUDIT_KEYS],
-            [poll_id, ",".join(map(str, sorted(resolution.order))), record, now_iso(),
-             resolution.decided_by, json.dumps(tie_summary(resolution), ensure_ascii=False)],
-        )  # fmt: skip
+            [
+                poll_id,
+                ",".join(map(str, sorted(resolution.order))),
+                record,
+                now_iso(),
+                resolution.decided_by,
+                json.dumps(tie_summary(resolution), ensure_ascii=False),
+            ],
+        )
         if answer[0] == "conflict" and answer[1] == "not-locked":
             raise Conflict(N_("The result is locked only when the poll closes."))
         if answer[0] == "conflict":

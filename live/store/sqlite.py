@@ -322,8 +322,9 @@ def _audit(
     tx: Tx, actor: str, action: str, poll_id: int, before: Any = None, after: Any = None
 ) -> None:
     """The audit entry for a change to a poll, in the same write job as the change."""
-    insert_audit(tx.conn, now_iso(), actor, action, f"poll:{poll_id}", to_json(before),
-                 to_json(after))  # fmt: skip
+    insert_audit(
+        tx.conn, now_iso(), actor, action, f"poll:{poll_id}", to_json(before), to_json(after)
+    )
 
 
 def _status(conn: sqlite3.Connection, poll_id: int) -> PollStatus:

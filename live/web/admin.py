@@ -197,10 +197,17 @@ async def _poll_form(request: Request, poll: Poll | None) -> Response:
     except LiveError as error:
         if error.status >= 500:
             raise
-        return render_admin(request, "admin/poll_form.html", session, status_code=error.status,
-                       poll=poll, values=_form_values(form, poll),
-                       error=i18n.gettext(error.message, **error.params),
-                       error_field=error.field, problems=_problem_texts(error))  # fmt: skip
+        return render_admin(
+            request,
+            "admin/poll_form.html",
+            session,
+            status_code=error.status,
+            poll=poll,
+            values=_form_values(form, poll),
+            error=i18n.gettext(error.message, **error.params),
+            error_field=error.field,
+            problems=_problem_texts(error),
+        )
     finally:
         await form.close()  # an uploaded file is spooled to a temporary file
     return RedirectResponse(f"/admin/polls/{saved.id}", status_code=303)

@@ -198,8 +198,15 @@ async def resolve_tie(request: Request) -> Response:
 
 
 def audit_view(entry: AuditEntry) -> dict[str, Any]:
-    return {"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
-            "subject": entry.subject, "before": entry.before, "after": entry.after}  # fmt: skip
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "before": entry.before,
+        "after": entry.after,
+    }
 
 
 async def audit(request: Request) -> Response:
@@ -207,18 +214,25 @@ async def audit(request: Request) -> Response:
     ask after next, and `more` says whether more are waiting already."""
     await require_api_user(request, ORGANISERS)
     after = inputs.whole_number(request.query_params.get("after", ""), "after", default=0)
-    limit = inputs.whole_number(request.query_params.get("limit", ""), "limit", max_digits=4,
-                                default=AUDIT_LIMIT)  # fmt: skip
+    limit = inputs.whole_number(
+        request.query_params.get("limit", ""), "limit", max_digits=4, default=AUDIT_LIMIT
+    )
     if not 1 <= limit <= AUDIT_LIMIT_MAX:
-        raise BadRequest(N_("%(field)s must be from %(min)s to %(max)s."), field="limit",
-                         min=1, max=AUDIT_LIMIT_MAX)  # fmt: skip
+        raise BadRequest(
+            N_("%(field)s must be from %(min)s to %(max)s."),
+            field="limit",
+            min=1,
+            max=AUDIT_LIMIT_MAX,
+        )
     found = await services(request).store.list_audit(after_id=after, limit=limit + 1)
     page = found[:limit]
-    return JSONResponse({
-        "entries": [audit_view(entry) for entry in page],
-        "next_after": page[-1].id if page else after,
-        "more": len(found) > limit,
-    })  # fmt: skip
+    return JSONResponse(
+        {
+            "entries": [audit_view(entry) for entry in page],
+            "next_after": page[-1].id if page else after,
+            "more": len(found) > limit,
+        }
+    )
 
 
 async def openapi(request: Request) -> Response:

@@ -94,9 +94,14 @@ async def ballot_page(request: Request) -> Response:
     else:
         ballot = await services(request).store.get_ballot(poll.id, token.voter_id)
     templates = services(request).templates
-    context = {"poll": poll, "ballot": ballot, "chosen": ballot.choices if ballot else (),
-               "recorded": _choice_names(poll, ballot), "error": None,
-               "podium": await _podium(request, poll)}  # fmt: skip
+    context = {
+        "poll": poll,
+        "ballot": ballot,
+        "chosen": ballot.choices if ballot else (),
+        "recorded": _choice_names(poll, ballot),
+        "error": None,
+        "podium": await _podium(request, poll),
+    }
     if ballot is None:  # the same page for every voter who has not voted yet
         response = templates.render_shared(request, (poll.id, poll.version), "ballot.html", context)
     else:
@@ -189,9 +194,14 @@ async def choose_language(request: Request) -> Response:
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
     response = RedirectResponse(quote(target, safe="/?=&"), status_code=303)
-    response.set_cookie(i18n.LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600,
-                        samesite="lax", httponly=True,
-                        secure=services(request).is_https(request))  # fmt: skip
+    response.set_cookie(
+        i18n.LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        httponly=True,
+        secure=services(request).is_https(request),
+    )
     return response
 
 

@@ -56,10 +56,14 @@ class ConfirmationNeeded(Conflict):
 
 def _presets() -> list[tuple[int, str]]:
     return [
-        (seconds, i18n.gettext(N_("%(number)s min"), number=seconds // 60) if seconds >= 60
-         else i18n.gettext(N_("%(number)s s"), number=seconds))
+        (
+            seconds,
+            i18n.gettext(N_("%(number)s min"), number=seconds // 60)
+            if seconds >= 60
+            else i18n.gettext(N_("%(number)s s"), number=seconds),
+        )
         for seconds in COUNTDOWN_PRESETS
-    ]  # fmt: skip
+    ]
 
 
 def _extended(poll: Poll) -> int:
@@ -82,13 +86,21 @@ async def console(request: Request, error: LiveError | None = None) -> Response:
     view = views.console_view(snapshot)
     confirming = request.query_params.get("confirm") == "close" and poll.status.value == "open"
     return render_admin(
-        request, "admin/console.html", session, status_code=error.status if error else 200,
-        poll=poll, view=view, names={f.id: f.name for f in poll.finalists},
+        request,
+        "admin/console.html",
+        session,
+        status_code=error.status if error else 200,
+        poll=poll,
+        view=view,
+        names={f.id: f.name for f in poll.finalists},
         error=i18n.gettext(error.message, **error.params) if error else None,
         ballot_url=services(request).absolute(request, f"/p/{poll.code}"),
-        confirming=confirming, asked_at=now_ms(), presets=_presets(),
-        extend_seconds=_extended(poll), next_place=poll.winners - poll.revealed,
-    )  # fmt: skip
+        confirming=confirming,
+        asked_at=now_ms(),
+        presets=_presets(),
+        extend_seconds=_extended(poll),
+        next_place=poll.winners - poll.revealed,
+    )
 
 
 async def console_ties(request: Request) -> Response:
@@ -96,9 +108,13 @@ async def console_ties(request: Request) -> Response:
     session = await require_session(request, STAGE_CREW)
     snapshot = await services(request).store.snapshot(await _poll_id(request))
     return render_admin(
-        request, "admin/_ties.html", session, poll=snapshot.poll,
-        view=views.console_view(snapshot), names={f.id: f.name for f in snapshot.poll.finalists},
-    )  # fmt: skip
+        request,
+        "admin/_ties.html",
+        session,
+        poll=snapshot.poll,
+        view=views.console_view(snapshot),
+        names={f.id: f.name for f in snapshot.poll.finalists},
+    )
 
 
 async def _act(request: Request, session: Session, poll: Poll, action: str, form: FormData) -> None:
@@ -144,9 +160,13 @@ async def _resolve_tie(request: Request, session: Session, poll: Poll, form: For
     if poll.status is not PollStatus.CLOSED:
         raise Conflict(N_("A tie can be resolved only after the poll is closed."))
     resolution = polls.make_resolution(
-        poll, await store.get_result(poll.id), rule, order, str(form.get("note", "")),
+        poll,
+        await store.get_result(poll.id),
+        rule,
+        order,
+        str(form.get("note", "")),
         session.user.email,
-    )  # fmt: skip
+    )
     await store.resolve_tie(poll.id, resolution)
 
 
@@ -200,7 +220,8 @@ async def console_stream(websocket: WebSocket) -> None:
 routes = [
     Route("/admin/polls/{poll_id:id}", console, name="poll_detail"),
     Route("/admin/polls/{poll_id:id}/ties", console_ties, name="console_ties"),
-    Route("/admin/polls/{poll_id:id}/{action:str}", poll_action, methods=["POST"],
-          name="poll_action"),
+    Route(
+        "/admin/polls/{poll_id:id}/{action:str}", poll_action, methods=["POST"], name="poll_action"
+    ),
     WebSocketRoute("/admin/polls/{poll_id:id}/stream", console_stream, name="console_stream"),
-]  # fmt: skip
+]

@@ -111,10 +111,18 @@ async def edition_form(request: Request) -> Response:
             return RedirectResponse(f"/admin/contest/{saved.year}", status_code=303)
         except LiveError as problem:
             error, field, status = error_text(problem), problem.field, problem.status
-    return render_contest(request, "contest/edition_form.html", session,
-                          status_code=status, edition=edition, version=version,
-                          values=values, error=error, error_field=field,
-                          title_max=TITLE_MAX)  # fmt: skip
+    return render_contest(
+        request,
+        "contest/edition_form.html",
+        session,
+        status_code=status,
+        edition=edition,
+        version=version,
+        values=values,
+        error=error,
+        error_field=field,
+        title_max=TITLE_MAX,
+    )
 
 
 async def edition_page(request: Request) -> Response:
@@ -208,8 +216,9 @@ async def idea_action(request: Request) -> Response:
     except LiveError as problem:
         if problem.status in (403, 404):
             raise  # not theirs to see: the plain error page, not the idea
-        return await idea_page(request, session, error_text(problem), problem.status,
-                               values, problem.field)  # fmt: skip
+        return await idea_page(
+            request, session, error_text(problem), problem.status, values, problem.field
+        )
     return RedirectResponse(f"/admin/contest/{year}/ideas/{idea_id}", status_code=303)
 
 

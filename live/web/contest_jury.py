@@ -65,10 +65,19 @@ async def sheet_form(request: Request) -> Response:
                                     status_code=303)  # fmt: skip
         except LiveError as problem:
             error, field, status = error_text(problem), problem.field, problem.status
-    return render_contest(request, "contest/sheet.html", session, status_code=status,
-                          edition=edition, idea=idea, values=values, error=error,
-                          error_field=field, stage=edition.stage(contest.clock()),
-                          comment_max=COMMENT_MAX)  # fmt: skip
+    return render_contest(
+        request,
+        "contest/sheet.html",
+        session,
+        status_code=status,
+        edition=edition,
+        idea=idea,
+        values=values,
+        error=error,
+        error_field=field,
+        stage=edition.stage(contest.clock()),
+        comment_max=COMMENT_MAX,
+    )
 
 
 def _check_readable(criteria: tuple[Criterion, ...], scores: dict[str, str]) -> None:
@@ -100,15 +109,22 @@ def _criteria_from(values: dict[str, str]) -> tuple[Criterion, ...]:
         if not any(fields.values()):
             continue
         if len(fields["id"]) > CRITERION_ID_MAX:
-            raise BadRequest(N_("Row %(row)s: the id is too long: at most %(limit)s characters."),
-                             f"id_{row}", row=row, limit=CRITERION_ID_MAX)  # fmt: skip
+            raise BadRequest(
+                N_("Row %(row)s: the id is too long: at most %(limit)s characters."),
+                f"id_{row}",
+                row=row,
+                limit=CRITERION_ID_MAX,
+            )
         if len(fields["text"]) > CRITERION_TEXT_MAX:
             raise BadRequest(
                 N_("Row %(row)s: the criterion is too long: at most %(limit)s characters."),
-                f"text_{row}", row=row, limit=CRITERION_TEXT_MAX,
-            )  # fmt: skip
-        criterion = parse_criterion(fields["id"], fields["text"], fields["weight"],
-                                    fields["scale_min"], fields["scale_max"])  # fmt: skip
+                f"text_{row}",
+                row=row,
+                limit=CRITERION_TEXT_MAX,
+            )
+        criterion = parse_criterion(
+            fields["id"], fields["text"], fields["weight"], fields["scale_min"], fields["scale_max"]
+        )
         if criterion is None:
             raise BadRequest(
                 N_("Row %(row)s: give a number for the weight and whole numbers for the scale."),
@@ -158,8 +174,10 @@ async def criteria(request: Request) -> Response:
 
 def _typed_rows(values: dict[str, str]) -> list[Criterion | dict[str, str] | None]:
     """The rows as they were typed, each in its place, to show again beside the error."""
-    rows = [{k: values.get(f"{k}_{row}", "") for k in CRITERION_FIELDS}
-            for row in range(1, MAX_CRITERIA + 1)]  # fmt: skip
+    rows = [
+        {k: values.get(f"{k}_{row}", "") for k in CRITERION_FIELDS}
+        for row in range(1, MAX_CRITERIA + 1)
+    ]
     while rows and not any(rows[-1].values()):
         rows.pop()
     return [row if any(row.values()) else None for row in rows]

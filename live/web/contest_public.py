@@ -87,12 +87,16 @@ async def _save(request: Request, edition: Edition, idea: Idea | None) -> Respon
     if errors:
         return await _form_page(request, edition, idea, values, errors, status_code=400)
     try:
-        await limits.check(contest.store, limits.IDEA_SAVES_PER_ADDRESS,
-                           limits.address_of(request))  # fmt: skip
+        await limits.check(contest.store, limits.IDEA_SAVES_PER_ADDRESS, limits.address_of(request))
     except TooManyRequests as refused:
-        page = await _form_page(request, edition, idea, values,
-                                {"form": i18n.gettext(refused.message, **refused.params)},
-                                status_code=refused.status)  # fmt: skip
+        page = await _form_page(
+            request,
+            edition,
+            idea,
+            values,
+            {"form": i18n.gettext(refused.message, **refused.params)},
+            status_code=refused.status,
+        )
         page.headers["Retry-After"] = str(refused.retry_after)
         return page
     try:

@@ -9,8 +9,14 @@ _POLL = {"application/json": {"schema": {"$ref": "#/components/schemas/Poll"}}}
 _RESULTS = {"application/json": {"schema": {"$ref": "#/components/schemas/Results"}}}
 
 
-def _op(summary: str, ok: str, content: dict[str, Any] | None, *errors: str,
-        body: str | None = None, optional: bool = False) -> dict[str, Any]:  # fmt: skip
+def _op(
+    summary: str,
+    ok: str,
+    content: dict[str, Any] | None,
+    *errors: str,
+    body: str | None = None,
+    optional: bool = False,
+) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
         "responses": {ok: {"description": "OK", **({"content": content} if content else {})}},
@@ -28,12 +34,20 @@ def _op(summary: str, ok: str, content: dict[str, Any] | None, *errors: str,
 
 _POLL_ID = [{"name": "poll_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _AUDIT_QUERY = [
-    {"name": "after", "in": "query", "required": False,
-     "description": "Entries with a higher id than this (0: from the first).",
-     "schema": {"type": "integer", "minimum": 0, "maximum": 10**15 - 1, "default": 0}},
-    {"name": "limit", "in": "query", "required": False,
-     "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
-]  # fmt: skip
+    {
+        "name": "after",
+        "in": "query",
+        "required": False,
+        "description": "Entries with a higher id than this (0: from the first).",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 10**15 - 1, "default": 0},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    },
+]
 
 
 def openapi_document(server_url: str) -> dict[str, Any]:

@@ -65,9 +65,11 @@ def _may_read_metrics(request: Request) -> bool:
 async def metrics_page(request: Request) -> Response:
     if not _may_read_metrics(request):
         raise Forbidden(
-            N_("Metrics are shown only on this machine, or with the token set in "
-               "LIVE_METRICS_TOKEN.")
-        )  # fmt: skip
+            N_(
+                "Metrics are shown only on this machine, or with the token set in "
+                "LIVE_METRICS_TOKEN."
+            )
+        )
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
 

@@ -56,10 +56,20 @@ async def people(request: Request) -> Response:
             error, status = i18n.gettext(problem.message, **problem.params), problem.status
             field = problem.field
     directory = await services(request).contest.directory()
-    return render_admin(request, "admin/people.html", session, status_code=status,
-                        users=await store.list_users(), networks=directory.networks,
-                        values=values, link=link, mailed=mailed, error=error,
-                        error_field=field, email_max=EMAIL_MAX)  # fmt: skip
+    return render_admin(
+        request,
+        "admin/people.html",
+        session,
+        status_code=status,
+        users=await store.list_users(),
+        networks=directory.networks,
+        values=values,
+        link=link,
+        mailed=mailed,
+        error=error,
+        error_field=field,
+        email_max=EMAIL_MAX,
+    )
 
 
 async def _invite(request: Request, actor: str, values: dict[str, str]) -> tuple[str, bool]:
