@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -22,6 +24,18 @@ async def vote(client: httpx.AsyncClient, ballot_url: str, *choices: int) -> htt
             data={"choice": [str(c) for c in choices]},
             headers={"Accept": "application/json"},
         )
+
+
+async def open_poll_with_a_clear_podium(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> dict[str, Any]:
+    """An open poll with six votes: 3 for the first finalist, 2 for the second, 1 for the
+    third, so every winning place is decided."""
+    poll = await open_poll(client, organiser)
+    ids = [f["id"] for f in poll["finalists"]]
+    for choice in [ids[0]] * 3 + [ids[1]] * 2 + [ids[2]]:
+        assert (await vote(client, poll["ballot_url"], choice)).status_code == 200
+    return poll
 
 
 async def test_create_poll_answers_what_scripts_need(
@@ -113,10 +127,7 @@ async def test_a_tie_is_resolved_by_lots_with_a_recorded_seed(
 async def test_reveal_goes_third_second_first_and_waits_for_ties(
     client: httpx.AsyncClient, organiser: dict[str, str]
 ) -> None:
-    poll = await open_poll(client, organiser)
-    ids = [f["id"] for f in poll["finalists"]]
-    for choice in [ids[0]] * 3 + [ids[1]] * 2 + [ids[2]]:
-        await vote(client, poll["ballot_url"], choice)
+    poll = await open_poll_with_a_clear_podium(client, organiser)
     reveal_url = f"/api/polls/{poll['id']}/reveal"
     assert (await client.post(reveal_url, headers=organiser)).status_code == 409
     await client.post(f"/api/polls/{poll['id']}/close", headers=organiser)

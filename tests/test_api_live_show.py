@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from live.store.models import Role
 from tests.conftest import api_headers, open_poll, services_of
-from tests.test_api import vote
+from tests.test_api import open_poll_with_a_clear_podium, vote
 
 pytestmark = pytest.mark.asyncio
 
@@ -65,10 +65,7 @@ async def test_countdowns_are_checked_and_can_be_cancelled(
 async def test_reveal_takes_a_place_and_repeats_harmlessly(
     client: httpx.AsyncClient, organiser: dict[str, str]
 ) -> None:
-    poll = await open_poll(client, organiser)
-    ids = [f["id"] for f in poll["finalists"]]
-    for choice in [ids[0]] * 3 + [ids[1]] * 2 + [ids[2]]:
-        await vote(client, poll["ballot_url"], choice)
+    poll = await open_poll_with_a_clear_podium(client, organiser)
     url = f"/api/polls/{poll['id']}"
     assert (await client.post(f"{url}/close", headers=organiser)).status_code == 200
     assert (await client.post(f"{url}/close", headers=organiser)).status_code == 200  # again
@@ -93,10 +90,7 @@ async def test_reveal_takes_a_place_and_repeats_harmlessly(
 async def test_the_full_result_is_the_organisers_choice_after_the_reveal(
     client: httpx.AsyncClient, organiser: dict[str, str], app: object
 ) -> None:
-    poll = await open_poll(client, organiser)
-    ids = [f["id"] for f in poll["finalists"]]
-    for choice in [ids[0]] * 3 + [ids[1]] * 2 + [ids[2]]:
-        await vote(client, poll["ballot_url"], choice)
+    poll = await open_poll_with_a_clear_podium(client, organiser)
     url = f"/api/polls/{poll['id']}"
     await client.post(f"{url}/close", headers=organiser)
     early = await client.post(f"{url}/show-results", json={"shown": True}, headers=organiser)
