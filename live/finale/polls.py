@@ -138,6 +138,32 @@ def decided_winners(poll: Poll, standings: Sequence[Standing],
     return tally.winners(standings, poll.winners, [r.order for r in resolutions])
 
 
+def open_ties_view(
+    poll: Poll, standings: Sequence[Standing], resolutions: Sequence[TieResolution]
+) -> list[dict[str, Any]]:
+    """The ties for a winning place that no recorded resolution settles yet."""
+    resolved = {frozenset(r.order) for r in resolutions}
+    return [
+        {"finalist_ids": list(group.finalist_ids), "place": group.place, "score": group.score}
+        for group in tally.ties_to_resolve(standings, poll.winners)
+        if frozenset(group.finalist_ids) not in resolved
+    ]
+
+
+def resolutions_view(resolutions: Sequence[TieResolution]) -> list[dict[str, Any]]:
+    return [
+        {
+            "order": list(r.order),
+            "rule": r.rule.value,
+            "seed": r.seed,
+            "note": r.note,
+            "decided_by": r.decided_by,
+            "decided_at": r.decided_at,
+        }
+        for r in resolutions
+    ]
+
+
 def result_view(poll: Poll, snapshot: Snapshot, locked: LockedResult | None) -> dict[str, Any]:
     """The results as the API returns them: locked counts once closed, running before."""
     if locked is not None:
@@ -152,22 +178,8 @@ def result_view(poll: Poll, snapshot: Snapshot, locked: LockedResult | None) -> 
         "ballots": ballots,
         "tally": standings_view(poll, standings),
         "winners": list(decided_winners(poll, standings, resolutions)),
-        "open_ties": [
-            {"finalist_ids": list(group.finalist_ids), "place": group.place, "score": group.score}
-            for group in tally.ties_to_resolve(standings, poll.winners)
-            if frozenset(group.finalist_ids) not in {frozenset(r.order) for r in resolutions}
-        ],
-        "resolutions": [
-            {
-                "order": list(r.order),
-                "rule": r.rule.value,
-                "seed": r.seed,
-                "note": r.note,
-                "decided_by": r.decided_by,
-                "decided_at": r.decided_at,
-            }
-            for r in resolutions
-        ],
+        "open_ties": open_ties_view(poll, standings, resolutions),
+        "resolutions": resolutions_view(resolutions),
         "locked_at": locked.locked_at if locked else None,
     }
 

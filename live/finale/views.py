@@ -17,7 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from live import tally
-from live.finale.polls import decided_winners, standings_view
+from live.finale.polls import (
+    decided_winners,
+    open_ties_view,
+    resolutions_view,
+    standings_view,
+)
 from live.store.models import PollStatus, Snapshot, TieRule
 
 STAGE = "stage"
@@ -117,28 +122,15 @@ def console_view(snapshot: Snapshot) -> dict[str, Any]:
     """Everything the host's console shows, counts included: organisers and hosts only."""
     poll = snapshot.poll
     running = tally.count(poll.method, poll.finalist_ids, snapshot.counts)
-    resolved = {frozenset(r.order) for r in snapshot.resolutions}
     closed = poll.status is PollStatus.CLOSED
     message = stage_view(snapshot)
     message["podium"] = _podium(snapshot, with_scores=True)
     message["tally"] = standings_view(poll, running.standings)
     message["counts_public"] = counts_visible(snapshot)
-    message["open_ties"] = [
-        {"finalist_ids": list(group.finalist_ids), "place": group.place, "score": group.score}
-        for group in (tally.ties_to_resolve(running.standings, poll.winners) if closed else ())
-        if frozenset(group.finalist_ids) not in resolved
-    ]
-    message["resolutions"] = [
-        {
-            "order": list(r.order),
-            "rule": r.rule.value,
-            "seed": r.seed,
-            "note": r.note,
-            "decided_by": r.decided_by,
-            "decided_at": r.decided_at,
-        }
-        for r in snapshot.resolutions
-    ]
+    message["open_ties"] = (
+        open_ties_view(poll, running.standings, snapshot.resolutions) if closed else []
+    )
+    message["resolutions"] = resolutions_view(snapshot.resolutions)
     message["show_results"] = poll.show_results
     message["next"] = _next_step(poll.status, poll.winners - poll.revealed, message["open_ties"])
     return message
