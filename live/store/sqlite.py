@@ -101,7 +101,7 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
                     continue  # the code was taken; draw another
                 poll_id = int(cursor.lastrowid or 0)
                 _insert_finalists(tx.conn, poll_id, draft)
-                _audit(tx, actor, "poll.create", poll_id, after=poll_summary(draft))
+                _audit(tx, actor, "poll.create", poll_id, after=poll_summary(draft), at=stamp)
                 put_records_in(tx, records, actor, stamp, poll_id)
                 tx.changed(poll_id, 1)
                 return poll_id
@@ -319,11 +319,18 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
 
 
 def _audit(
-    tx: Tx, actor: str, action: str, poll_id: int, before: Any = None, after: Any = None
+    tx: Tx,
+    actor: str,
+    action: str,
+    poll_id: int,
+    before: Any = None,
+    after: Any = None,
+    at: str | None = None,
 ) -> None:
-    """The audit entry for a change to a poll, in the same write job as the change."""
+    """The audit entry for a change to a poll, in the same write job as the change (`at`:
+    the step's own time, when other entries of the step carry it too)."""
     insert_audit(
-        tx.conn, now_iso(), actor, action, f"poll:{poll_id}", to_json(before), to_json(after)
+        tx.conn, at or now_iso(), actor, action, f"poll:{poll_id}", to_json(before), to_json(after)
     )
 
 
