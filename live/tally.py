@@ -8,6 +8,8 @@ result: every function here gives the same answer as counting ballot by ballot.
 Rules
 - `single`: one choice a ballot; a finalist's score is the number of ballots naming it.
 - `ranked`: up to three distinct choices in order; Borda points 3, 2, 1 by position.
+- `approval`: up to k distinct choices (the poll's `max_choices`, 1 <= k < finalists),
+  in no order (kept ascending, so one set is one pattern); one point for each.
 - Ranking is competition ranking: equal scores share a place (1, 2, 2, 4).
 - A tie group that reaches into the winning places and has more than one member is
   *open* until an organiser resolves it by a recorded rule; it is never broken silently.
@@ -25,6 +27,7 @@ from enum import StrEnum
 class Method(StrEnum):
     SINGLE = "single"
     RANKED = "ranked"
+    APPROVAL = "approval"
 
 
 RANKED_POINTS = (3, 2, 1)
@@ -59,16 +62,27 @@ class Tally:
     standings: tuple[Standing, ...]
 
 
-def max_choices(method: Method) -> int:
-    """How many choices one ballot may carry under `method`."""
+def max_choices(method: Method, approval_limit: int | None = None) -> int:
+    """How many choices one ballot may carry under `method` (approval: its k)."""
+    if method is Method.APPROVAL:
+        if approval_limit is None or approval_limit < 1:
+            raise ValueError("approval voting needs max_choices")
+        return approval_limit
     return 1 if method is Method.SINGLE else MAX_RANKED_CHOICES
 
 
-def check_choices(method: Method, finalist_ids: Sequence[int], choices: Sequence[int]) -> None:
-    """Raise ValueError naming the problem when `choices` is not a valid ballot."""
+def check_choices(
+    method: Method,
+    finalist_ids: Sequence[int],
+    choices: Sequence[int],
+    approval_limit: int | None = None,
+) -> None:
+    """Raise ValueError naming the problem when `choices` is not a valid ballot.
+
+    Approval choices must come in ascending order (`normal_choices` puts them so)."""
     if not choices:
         raise ValueError("no choice")
-    if len(choices) > max_choices(method):
+    if len(choices) > max_choices(method, approval_limit):
         raise ValueError("too many choices")
     if len(set(choices)) != len(choices):
         raise ValueError("duplicate choice")
@@ -76,13 +90,24 @@ def check_choices(method: Method, finalist_ids: Sequence[int], choices: Sequence
     for choice in choices:
         if choice not in known:
             raise ValueError(f"unknown finalist {choice}")
+    if method is Method.APPROVAL and list(choices) != sorted(choices):
+        raise ValueError("approval choices out of order")
+
+
+def normal_choices(method: Method, choices: Sequence[int]) -> tuple[int, ...]:
+    """The stored form of a ballot's choices: approval sets ascending, others as given."""
+    return tuple(sorted(choices)) if method is Method.APPROVAL else tuple(choices)
 
 
 def scores(method: Method, finalist_ids: Sequence[int], counts: ChoiceCounts) -> dict[int, int]:
     """Each finalist's score. Choices for unknown finalists are ignored, never counted."""
     result = dict.fromkeys(finalist_ids, 0)
-    points = RANKED_POINTS if method is Method.RANKED else (1,)
     for choices, number in counts:
+        if method is Method.APPROVAL:
+            points: Sequence[int] = (1,) * len(set(choices))
+            choices = sorted(set(choices))
+        else:
+            points = RANKED_POINTS if method is Method.RANKED else (1,)
         for position, finalist_id in enumerate(choices[: len(points)]):
             if finalist_id in result:
                 result[finalist_id] += points[position] * number

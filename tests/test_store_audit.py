@@ -101,7 +101,9 @@ async def test_every_poll_change_writes_one_entry_in_the_same_step(
     created = (await store.list_audit())[-1]
     assert created.subject == subject and created.before is None
     assert created.after == {"title": "Finale", "method": "single", "winners": 3,
-                             "finalists": ["A", "B", "C"]}  # fmt: skip
+                             "finalists": ["A", "B", "C"], "eligibility": "open",
+                             "max_choices": None, "tie_rule": "lots",
+                             "expected_voters": None}  # fmt: skip
 
     ranked = draft(Method.RANKED, ("Ærlig", "B/2"))
     updated = await steps.step(

@@ -422,6 +422,11 @@ class RedisAccounts:
         async with guard():
             await self._redis.delete(f"{P}rate:{key}")
 
+    async def count_hits(self, key: str) -> int:
+        async with guard():
+            hits = await self._redis.get(f"{P}rate:{key}")
+        return int(hits or 0)  # the key expires with its window
+
 
 def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False)

@@ -2,7 +2,9 @@
 
 Keys (all under `live:`): `poll:{id}` (hash, with the finalists as JSON), `poll-code:{code}`,
 `polls` (sorted set of ids), `ballots:{id}` (hash voter -> JSON ballot), `counts:{id}` (hash
-choice pattern -> number of ballots), `result:{id}` (the frozen counts), `ties:{id}`.
+choice pattern -> number of ballots), `result:{id}` (the frozen counts), `ties:{id}`,
+`badges:{id}` (hash code -> JSON badge), `badge-polls` (hash code -> poll id, for every
+poll: a code is unique everywhere), `exclusions:{id}` (list of JSON decisions).
 A ballot and its count change in the same script, so counts never drift from ballots.
 Every change raises the poll's `version` and publishes "poll:version:kind" on
 `live:changes`, kind `p` when the poll record changed and `b` when only ballots did.
@@ -57,7 +59,6 @@ local function audit(log_key, seq_key, at, actor, action, subject, before, after
 end
 """
 AUDIT_FUNCTION = _AUDIT  # for the scripts of other modules that audit what they change
-AUDIT_FUNCTION = _AUDIT  # for scripts kept beside their module (accounts)
 
 _BUMP = """
 local function bump(poll_key, poll_id, kind)
@@ -107,43 +108,78 @@ end
 
 # KEYS: poll, code, polls, audit, audit seq, then 3 per record (see _RECORDS)
 # ARGV: id, code, created_at, title, method, winners, finalists, actor, summary JSON,
-# then 7 per record
+# eligibility, max_choices or '', tie_rule, expected_voters or '', then 7 per record
 CREATE_POLL = (
     _AUDIT
     + _RECORDS
     + """
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'taken'} end
 local records = (#KEYS - 5) / 3
-if not records_at_version(6, 10, records) then return {'stale'} end
+if not records_at_version(6, 14, records) then return {'stale'} end
 audit(KEYS[4], KEYS[5], ARGV[3], ARGV[8], 'poll.create', 'poll:' .. ARGV[1], 'null', ARGV[9])
-write_records(6, 10, records, KEYS[4], KEYS[5], ARGV[3], ARGV[8])
+write_records(6, 14, records, KEYS[4], KEYS[5], ARGV[3], ARGV[8])
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'code', ARGV[2], 'created_at', ARGV[3],
   'title', ARGV[4], 'method', ARGV[5], 'winners', ARGV[6], 'finalists', ARGV[7],
-  'status', 'draft', 'hide_counts', '0', 'revealed', '0', 'version', '1')
+  'status', 'draft', 'hide_counts', '0', 'revealed', '0', 'version', '1',
+  'eligibility', ARGV[10], 'max_choices', ARGV[11], 'tie_rule', ARGV[12],
+  'expected_voters', ARGV[13])
 redis.call('ZADD', KEYS[3], tonumber(ARGV[1]), ARGV[1])
 redis.call('PUBLISH', 'live:changes', ARGV[1] .. ':1:p')
 return {'ok'}
 """
 )
 
+# A number field of a poll as JSON: its digits, or null when unset ('' or absent).
+_NUMBER_OR_NULL = """
+local function number_or_null(value)
+  if not value or value == '' then return 'null' end
+  return tostring(tonumber(value))
+end
+"""
+
 # KEYS: poll, audit, audit seq
-# ARGV: id, title, method, winners, finalists, at, actor, summary JSON
+# ARGV: id, title, method, winners, finalists, at, actor, summary JSON, eligibility,
+# max_choices or '', tie_rule, expected_voters or ''
 UPDATE_POLL = (
     _BUMP
     + _AUDIT
+    + _NUMBER_OR_NULL
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= 'draft' then return {'conflict', status} end
-local old = redis.call('HMGET', KEYS[1], 'title', 'method', 'winners', 'finalists')
+local old = redis.call('HMGET', KEYS[1], 'title', 'method', 'winners', 'finalists',
+  'eligibility', 'max_choices', 'tie_rule', 'expected_voters')
 local names = {}
 for i, finalist in ipairs(cjson.decode(old[4])) do names[i] = finalist.name end
 local before = '{"title":' .. cjson.encode(old[1]) .. ',"method":' .. cjson.encode(old[2])
-  .. ',"winners":' .. tonumber(old[3]) .. ',"finalists":' .. cjson.encode(names) .. '}'
+  .. ',"winners":' .. tonumber(old[3]) .. ',"finalists":' .. cjson.encode(names)
+  .. ',"eligibility":' .. cjson.encode(old[5] or 'open')
+  .. ',"max_choices":' .. number_or_null(old[6])
+  .. ',"tie_rule":' .. cjson.encode(old[7] or 'lots')
+  .. ',"expected_voters":' .. number_or_null(old[8]) .. '}'
 audit(KEYS[2], KEYS[3], ARGV[6], ARGV[7], 'poll.update', 'poll:' .. ARGV[1], before, ARGV[8])
 redis.call('HSET', KEYS[1], 'title', ARGV[2], 'method', ARGV[3], 'winners', ARGV[4],
-  'finalists', ARGV[5])
+  'finalists', ARGV[5], 'eligibility', ARGV[9], 'max_choices', ARGV[10], 'tie_rule', ARGV[11],
+  'expected_voters', ARGV[12])
+return {'ok', bump(KEYS[1], ARGV[1])}
+"""
+)
+
+# KEYS: poll, audit, audit seq   ARGV: id, expected voters or '', at, actor
+EXPECTED_VOTERS = (
+    _BUMP
+    + _AUDIT
+    + _NUMBER_OR_NULL
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local before = number_or_null(redis.call('HGET', KEYS[1], 'expected_voters'))
+local after = number_or_null(ARGV[2])
+if before == after then return {'ok', 'same'} end
+audit(KEYS[2], KEYS[3], ARGV[3], ARGV[4], 'poll.expected_voters', 'poll:' .. ARGV[1],
+  '{"expected_voters":' .. before .. '}', '{"expected_voters":' .. after .. '}')
+redis.call('HSET', KEYS[1], 'expected_voters', ARGV[2])
 return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
@@ -243,33 +279,139 @@ return {'ok', bump(KEYS[1], ARGV[1])}
 """
 )
 
-# KEYS: poll, ballots, counts   ARGV: id, voter, choices, sent_at or '', stamp, kind
-# A ballot is JSON {c: choices, r: revision, u: updated_at, s: sent_at, k: kind}.
+# One ballot fewer for choice pattern `c` in the counts hash.
+_UNCOUNT = """
+local function uncount(counts_key, c)
+  if redis.call('HINCRBY', counts_key, c, -1) <= 0 then redis.call('HDEL', counts_key, c) end
+end
+"""
+
+# KEYS: poll, ballots, counts, badges
+# ARGV: id, voter, choices, sent_at or '', stamp, kind, receipt, flagged ('0'|'1')
+# A ballot is JSON {c: choices, r: revision, u: updated_at, s: sent_at, k: kind,
+# x: receipt, f: flagged (0|1), e: the exclusion decision's id, absent while it counts}.
+# A badge ballot (kind 'badge', voter 'badge:CODE') needs the badge, not revoked.
 CAST_BALLOT = (
     _BUMP
     + _VOTING
+    + _UNCOUNT
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 status = voting(KEYS[1], status)
 if status ~= 'open' then return {'conflict', status} end
-local revision, replaced = 1, 0
+if ARGV[6] == 'badge' then
+  local badge = redis.call('HGET', KEYS[4], string.sub(ARGV[2], 7))
+  if not badge then return {'forbidden', 'badge-unknown'} end
+  if cjson.decode(badge).r ~= '' then return {'forbidden', 'badge-revoked'} end
+end
+local revision, replaced, receipt = 1, 0, ARGV[7]
 local old = redis.call('HGET', KEYS[2], ARGV[2])
 if old then
   local ballot = cjson.decode(old)
+  if ballot.e then return {'forbidden', 'excluded'} end
+  receipt = ballot.x or ''
   if ARGV[4] ~= '' and ballot.s ~= '' and tonumber(ARGV[4]) <= tonumber(ballot.s) then
-    return {'stale', ballot.c, ballot.r, ballot.u}
+    return {'stale', ballot.c, ballot.r, ballot.u, receipt}
   end
   revision, replaced = ballot.r + 1, 1
-  if redis.call('HINCRBY', KEYS[3], ballot.c, -1) <= 0 then
-    redis.call('HDEL', KEYS[3], ballot.c)
-  end
+  uncount(KEYS[3], ballot.c)
 end
-redis.call('HSET', KEYS[2], ARGV[2],
-  cjson.encode({c = ARGV[3], r = revision, u = ARGV[5], s = ARGV[4], k = ARGV[6]}))
+redis.call('HSET', KEYS[2], ARGV[2], cjson.encode({c = ARGV[3], r = revision, u = ARGV[5],
+  s = ARGV[4], k = ARGV[6], x = receipt, f = tonumber(ARGV[8])}))
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 bump(KEYS[1], ARGV[1], 'b')
-return {'ok', ARGV[3], revision, ARGV[5], replaced}
+return {'ok', ARGV[3], revision, ARGV[5], replaced, receipt}
+"""
+)
+
+# KEYS: poll, badges, badge polls (code -> poll id, every poll), audit, audit seq
+# ARGV: id, at, actor, then the codes
+ADD_BADGES = (
+    _AUDIT
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if status == 'closed' then return {'conflict'} end
+for i = 4, #ARGV do
+  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then return {'taken'} end
+end
+audit(KEYS[4], KEYS[5], ARGV[2], ARGV[3], 'poll.badges', 'poll:' .. ARGV[1], 'null',
+  '{"count":' .. (#ARGV - 3) .. '}')
+local position = redis.call('HLEN', KEYS[2])
+for i = 4, #ARGV do
+  position = position + 1
+  redis.call('HSET', KEYS[2], ARGV[i], cjson.encode({p = position, c = ARGV[2], r = ''}))
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[1])
+end
+return {'ok'}
+"""
+)
+
+# KEYS: poll, badges, ballots, counts, audit, audit seq   ARGV: id, code, at, actor
+REVOKE_BADGE = (
+    _BUMP
+    + _AUDIT
+    + _UNCOUNT
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+local raw = redis.call('HGET', KEYS[2], ARGV[2])
+if not raw then return {'unknown'} end
+local badge = cjson.decode(raw)
+if badge.r ~= '' then return {'already'} end
+if status == 'closed' then return {'conflict'} end
+local voter = 'badge:' .. ARGV[2]
+local old = redis.call('HGET', KEYS[3], voter)
+local removed = 'false'
+if old then removed = 'true' end
+audit(KEYS[5], KEYS[6], ARGV[3], ARGV[4], 'poll.badge_revoke', 'poll:' .. ARGV[1], 'null',
+  '{"code":' .. cjson.encode(ARGV[2]) .. ',"ballot_removed":' .. removed .. '}')
+if old then
+  local ballot = cjson.decode(old)
+  if not ballot.e then uncount(KEYS[4], ballot.c) end
+  redis.call('HDEL', KEYS[3], voter)
+end
+badge.r = ARGV[3]
+redis.call('HSET', KEYS[2], ARGV[2], cjson.encode(badge))
+bump(KEYS[1], ARGV[1], 'b')
+return {'ok'}
+"""
+)
+
+# KEYS: poll, ballots, counts, exclusions, exclusion seq, audit, audit seq
+# ARGV: id, note, at, actor
+EXCLUDE_FLAGGED = (
+    _BUMP
+    + _VOTING
+    + _AUDIT
+    + _UNCOUNT
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if voting(KEYS[1], status) ~= 'open' then return {'conflict'} end
+local flat = redis.call('HGETALL', KEYS[2])
+local flagged = {}
+for i = 1, #flat, 2 do
+  local ballot = cjson.decode(flat[i + 1])
+  if ballot.f == 1 and not ballot.e then flagged[#flagged + 1] = {flat[i], ballot} end
+end
+if #flagged == 0 then return {'none'} end
+local id = redis.call('INCR', KEYS[5])
+local exclusion = '{"id":' .. id .. ',"poll_id":' .. ARGV[1] .. ',"note":' .. cjson.encode(ARGV[2])
+  .. ',"decided_by":' .. cjson.encode(ARGV[4]) .. ',"decided_at":' .. cjson.encode(ARGV[3])
+  .. ',"ballots":' .. #flagged .. '}'
+audit(KEYS[6], KEYS[7], ARGV[3], ARGV[4], 'poll.exclude', 'poll:' .. ARGV[1], 'null',
+  '{"note":' .. cjson.encode(ARGV[2]) .. ',"ballots":' .. #flagged .. '}')
+for _, item in ipairs(flagged) do
+  local ballot = item[2]
+  ballot.e = id
+  redis.call('HSET', KEYS[2], item[1], cjson.encode(ballot))
+  uncount(KEYS[3], ballot.c)
+end
+redis.call('RPUSH', KEYS[4], exclusion)
+bump(KEYS[1], ARGV[1], 'b')
+return {'ok', id}
 """
 )
 

@@ -248,6 +248,15 @@ class SQLiteAccounts:
 
         await self._engine.write(clear)
 
+    async def count_hits(self, key: str) -> int:
+        def count(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT hits, window_ends FROM rate_limits WHERE key = ?", (key,)
+            ).fetchone()
+            return 0 if row is None or row[1] <= time.time() else int(row[0])
+
+        return await self._engine.read(count)
+
 
 _USER_COLUMNS = "SELECT u.id, u.email, u.role, u.password_hash, u.created_at, u.network_id"
 _BEARER_COLUMNS = "SELECT id, user_id, name, created_at, expires_at FROM api_tokens"

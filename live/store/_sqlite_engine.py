@@ -88,6 +88,9 @@ def migrate(conn: sqlite3.Connection) -> int:
     )
     # Python's case folding, for keys that must match Redis's (e-mail addresses).
     conn.create_function("casefold", 1, str.casefold, deterministic=True)
+    # A migration may rebuild a table that others refer to (SQLite's documented way to
+    # change a CHECK): foreign keys are off while it runs and checked before the commit.
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -98,10 +101,15 @@ def migrate(conn: sqlite3.Connection) -> int:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number:d}")
             current = number
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise sqlite3.IntegrityError(f"a migration broke foreign keys: {broken[:5]}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
     return int(current)
 
 

@@ -44,8 +44,11 @@ from live.errors import N_, Conflict
 from live.store.models import (
     ApiToken,
     AuditEntry,
+    Badge,
     Ballot,
+    BallotRecord,
     CastOutcome,
+    Exclusion,
     LockedResult,
     Poll,
     PollDraft,
@@ -144,9 +147,12 @@ class Store(Protocol):
     async def set_show_results(self, poll_id: int, shown: bool, *, actor: str) -> Poll:
         """Show or hide the full result on the stage; Conflict unless the poll is closed."""
 
+    async def set_expected_voters(self, poll_id: int, expected: int | None, *, actor: str) -> Poll:
+        """Set the number of voters the organiser expects (for the console), in any status."""
+
     # Ballots -----------------------------------------------------------------
     async def cast_ballot(
-        self, token: VoterToken, choices: Sequence[int], sent_at: int | None
+        self, token: VoterToken, choices: Sequence[int], sent_at: int | None, receipt: str = ""
     ) -> CastOutcome:
         """Record `token`'s ballot, replacing its earlier one; Conflict unless the poll is
         open and its closing time (if any) has not passed.
@@ -154,7 +160,13 @@ class Store(Protocol):
         `sent_at` is the voter's own submission clock (milliseconds); a submission whose
         `sent_at` is not newer than the recorded one is stale and changes nothing, so a
         late network retry never undoes a later change of mind. `choices` must already
-        be checked against the poll (`tally.check_choices`).
+        be checked against the poll (`tally.check_choices`). `receipt` is kept with the
+        first submission and never changes (`live.tokens.receipt_code` of the voter).
+
+        A badge token (`kind` "badge", voter id `badge_voter_id(code)`) is checked in the
+        same atomic step: Forbidden unless the badge exists for this poll and is not
+        revoked. A ballot that an exclusion decision took out stays out: Forbidden.
+        `token.flagged` is kept with the ballot (`BallotRecord.flagged`).
         """
 
     async def get_ballot(self, poll_id: int, voter_id: str) -> Ballot | None:
@@ -169,6 +181,37 @@ class Store(Protocol):
     async def resolve_tie(self, poll_id: int, resolution: TieResolution) -> LockedResult:
         """Record how a tie was resolved, audited as `resolution.decided_by`; `AlreadyDone`
         if that tie already has a resolution."""
+
+    async def list_ballots(self, poll_id: int) -> list[BallotRecord]:
+        """Every stored ballot of the poll (counted and excluded), ordered by receipt:
+        an order unrelated to voting order. Once the poll is closed they never change,
+        and the counted ones (`excluded_by` None) are exactly the locked counts."""
+
+    # Badges and exclusions -----------------------------------------------------
+    async def add_badges(self, poll_id: int, codes: Sequence[str], *, actor: str) -> None:
+        """Keep new badges for a poll that is not closed (audited `poll.badges` with their
+        number, not the codes). Conflict when the poll is closed or a code exists already
+        (for any poll): then none is added."""
+
+    async def list_badges(self, poll_id: int) -> list[Badge]:
+        """The poll's badges in the order they were made, with `used` and `revoked_at`."""
+
+    async def find_badge(self, code: str) -> Badge | None:
+        """The badge with this code, for whichever poll; None when there is none."""
+
+    async def revoke_badge(self, poll_id: int, code: str, *, actor: str) -> Badge:
+        """Revoke a badge of this poll (audited `poll.badge_revoke`). In the same atomic
+        step its ballot, if any, is removed, and so no longer counted. NotFound for a code
+        the poll does not have; `AlreadyDone` when revoked already; Conflict once the
+        poll is closed (its result is locked)."""
+
+    async def exclude_flagged(self, poll_id: int, note: str, *, actor: str) -> Exclusion:
+        """The organisers' recorded decision, while the poll is open, to take every flagged
+        ballot that still counts out of the count (audited `poll.exclude`, one atomic step).
+        Conflict unless open, or when no flagged ballot counts."""
+
+    async def list_exclusions(self, poll_id: int) -> list[Exclusion]:
+        """The poll's exclusion decisions, oldest first."""
 
     # People ------------------------------------------------------------------
     async def create_user(
@@ -254,6 +297,9 @@ class Store(Protocol):
     async def clear_hits(self, key: str) -> None:
         """Forget the hits counted against `key` (a login that succeeded)."""
 
+    async def count_hits(self, key: str) -> int:
+        """The hits counted against `key` in its current window (0 when it has ended)."""
+
     # Contest records and the audit log ----------------------------------------
     async def next_id(self, sequence: str) -> int:
         """The next number (1, 2, …) of a named sequence, never handed out twice."""
@@ -299,6 +345,16 @@ class Store(Protocol):
     ) -> list[AuditEntry]:
         """Audit entries with id < `before_id` (None: the latest), newest first, at most
         `limit`; only those are read."""
+
+
+BADGE_UNKNOWN = N_(
+    "This badge is not valid for this poll. Check the code on your badge, or scan its QR code."
+)
+BADGE_REVOKED = N_("This badge has been revoked, so it cannot vote. Ask the organisers for help.")
+EXCLUDED = N_(
+    "Your ballot was taken out of the count by a recorded decision of the organisers,"
+    " so it cannot be changed. Ask the organisers if you think this is wrong."
+)
 
 
 class StaleRecord(Conflict):

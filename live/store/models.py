@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from live.store.timestamps import iso_from_ms
-from live.tally import Method, Standing, count
+from live.tally import Method, Standing, count, max_choices
 
 
 class PollStatus(StrEnum):
@@ -28,6 +28,13 @@ class TieRule(StrEnum):
     DECISION = "decision"
 
 
+class Eligibility(StrEnum):
+    """Who may vote in a poll; fixed once the poll opens."""
+
+    OPEN = "open"  # anyone with the ballot page: one ballot per device token
+    BADGE = "badge"  # only holders of a one-time badge: one ballot per badge
+
+
 @dataclass(frozen=True)
 class FinalistDraft:
     name: str
@@ -36,13 +43,31 @@ class FinalistDraft:
 
 
 @dataclass(frozen=True)
+class PollSettings:
+    """How a poll is run, beside its title and finalists; fixed once the poll opens
+    (except `expected_voters`, a figure for the console that may change any time).
+
+    `max_choices` is the k of approval voting (1 <= k < finalists) and None for the other
+    methods; `tie_rule` is the rule announced for a tie for a winning place."""
+
+    eligibility: Eligibility = Eligibility.OPEN
+    max_choices: int | None = None
+    tie_rule: TieRule = TieRule.LOTS
+    expected_voters: int | None = None
+
+
+@dataclass(frozen=True)
 class PollDraft:
-    """A poll as an organiser describes it; checked by `live.finale.polls.check_draft`."""
+    """A poll as an organiser describes it; checked by `live.finale.polls.check_draft`.
+
+    The finalists' order is the stage's fixed order (the organiser's choice or a draw);
+    each voter sees them in an order of their own (`live.finale.order`)."""
 
     title: str
     method: Method
     winners: int
     finalists: tuple[FinalistDraft, ...]
+    settings: PollSettings = PollSettings()
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,20 @@ class Poll:
     closed_at: str | None
     closes_at_ms: int | None = None  # the countdown's end while open (epoch milliseconds)
     show_results: bool = False  # the organiser showed the full result after the reveal
+    settings: PollSettings = PollSettings()
+
+    @property
+    def eligibility(self) -> Eligibility:
+        return self.settings.eligibility
+
+    @property
+    def tie_rule(self) -> TieRule:
+        return self.settings.tie_rule
+
+    @property
+    def choice_limit(self) -> int:
+        """How many finalists one ballot may name."""
+        return max_choices(self.method, self.settings.max_choices)
 
     @property
     def closes_at(self) -> str | None:
@@ -96,6 +135,52 @@ class Ballot:
     choices: ChoicePattern
     revision: int
     updated_at: str
+    receipt: str = ""  # the voter's public receipt code (`live.tokens.receipt_code`)
+
+
+@dataclass(frozen=True)
+class BallotRecord:
+    """A stored ballot as the bulletin and the organisers' lists see it: no voter id.
+
+    `flagged`: cast with a voter token issued while its address took tokens faster than
+    a hall does. `excluded_by`: the id of the organisers' recorded exclusion decision
+    that took it out of the count, or None while it counts."""
+
+    receipt: str
+    choices: ChoicePattern
+    kind: str
+    flagged: bool
+    excluded_by: int | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A one-time badge of a badge poll; its ballot is the poll's ballot of voter
+    `badge_voter_id(code)`."""
+
+    code: str
+    poll_id: int
+    created_at: str
+    revoked_at: str | None = None
+    used: bool = False  # a ballot is recorded for it now
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An organiser's recorded decision to take flagged ballots out of an open poll's count."""
+
+    id: int
+    poll_id: int
+    note: str
+    decided_by: str
+    decided_at: str
+    ballots: int  # how many ballots the decision took out
+
+
+def badge_voter_id(code: str) -> str:
+    """The voter id under which a badge's ballot is kept: one ballot per badge."""
+    return f"badge:{code}"
 
 
 @dataclass(frozen=True)
@@ -233,12 +318,17 @@ class RecordWrite:
 
 
 def poll_summary(poll: Poll | PollDraft) -> dict[str, Any]:
-    """What the audit log keeps of a poll's set-up: title, method, winners, finalists' names."""
+    """What the audit log keeps of a poll's set-up: title, method, winners, finalists'
+    names in the stage's order, and the settings."""
     return {
         "title": poll.title,
         "method": poll.method.value,
         "winners": poll.winners,
         "finalists": [f.name for f in poll.finalists],
+        "eligibility": poll.settings.eligibility.value,
+        "max_choices": poll.settings.max_choices,
+        "tie_rule": poll.settings.tie_rule.value,
+        "expected_voters": poll.settings.expected_voters,
     }
 
 

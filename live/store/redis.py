@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from live.errors import N_, Conflict, NotFound
+from live.errors import N_, Conflict, Forbidden, NotFound
 from live.store import _redis_scripts as lua
 from live.store._redis_accounts import RedisAccounts
 from live.store._redis_batch import ScriptBatcher
@@ -27,20 +27,34 @@ from live.store._redis_durability import Durability, check_durability
 from live.store._redis_records import AUDIT_KEYS, RedisRecords, records_arguments
 from live.store._redis_sentinel import SCHEME as SENTINEL_SCHEME
 from live.store._redis_sentinel import SentinelLink
-from live.store.base import AlreadyDone, ChangeListener, StaleRecord, transition_conflict
+from live.store.base import (
+    BADGE_REVOKED,
+    BADGE_UNKNOWN,
+    EXCLUDED,
+    AlreadyDone,
+    ChangeListener,
+    StaleRecord,
+    transition_conflict,
+)
 from live.store.codes import new_poll_code
 from live.store.models import (
+    Badge,
     Ballot,
+    BallotRecord,
     CastOutcome,
+    Eligibility,
+    Exclusion,
     Finalist,
     LockedResult,
     Poll,
     PollDraft,
+    PollSettings,
     PollStatus,
     RecordWrite,
     Snapshot,
     TieResolution,
     TieRule,
+    badge_voter_id,
     poll_summary,
     tie_summary,
 )
@@ -63,6 +77,10 @@ def _counts(raw: Any) -> tuple[tuple[tuple[int, ...], int], ...]:
     ))  # fmt: skip
 
 
+def _choices(text: str) -> tuple[int, ...]:
+    return tuple(int(c) for c in text.split(","))
+
+
 def _resolution(raw: str) -> TieResolution:
     data = json.loads(raw)
     return TieResolution(tuple(data["order"]), TieRule(data["rule"]), data["seed"],
@@ -80,7 +98,39 @@ def _poll(fields: Mapping[Any, Any]) -> Poll:
         closed_at=fields.get("closed_at"),
         closes_at_ms=int(fields["closes_at_ms"]) if fields.get("closes_at_ms") else None,
         show_results=fields.get("show_results") == "1",
+        settings=PollSettings(
+            Eligibility(fields.get("eligibility") or "open"), _number(fields.get("max_choices")),
+            TieRule(fields.get("tie_rule") or "lots"), _number(fields.get("expected_voters")),
+        ),
     )  # fmt: skip
+
+
+def _number(raw: Any) -> int | None:
+    return int(raw) if raw else None
+
+
+def _settings_args(settings: PollSettings) -> list[str | int | float]:
+    """The poll's settings as script arguments ('' for a number that is not set)."""
+    return [
+        settings.eligibility.value,
+        "" if settings.max_choices is None else settings.max_choices,
+        settings.tie_rule.value,
+        "" if settings.expected_voters is None else settings.expected_voters,
+    ]
+
+
+def _ballot_record(raw: str) -> BallotRecord:
+    data = json.loads(raw)
+    return BallotRecord(
+        receipt=data.get("x") or "", choices=tuple(int(c) for c in data["c"].split(",")),
+        kind=data.get("k") or "device", flagged=data.get("f") == 1,
+        excluded_by=data.get("e"), updated_at=data["u"],
+    )  # fmt: skip
+
+
+def _badge(code: str, poll_id: int, raw: str, used: bool) -> Badge:
+    data = json.loads(raw)
+    return Badge(code, poll_id, data["c"], data["r"] or None, used)
 
 
 class RedisStore(RedisAccounts, RedisRecords):
@@ -100,7 +150,8 @@ class RedisStore(RedisAccounts, RedisRecords):
         self._scripts = {
             name: self._redis.register_script(getattr(lua, name))
             for name in ("CREATE_POLL", "UPDATE_POLL", "TRANSITION", "HIDE_COUNTS", "COUNTDOWN",
-                         "REVEAL_TO", "SHOW_RESULTS", "CAST_BALLOT", "RESOLVE_TIE")
+                         "REVEAL_TO", "SHOW_RESULTS", "CAST_BALLOT", "RESOLVE_TIE",
+                         "EXPECTED_VOTERS", "ADD_BADGES", "REVOKE_BADGE", "EXCLUDE_FLAGGED")
         }  # fmt: skip
         self._casts = ScriptBatcher(self._redis, self._scripts["CAST_BALLOT"])
 
@@ -205,7 +256,7 @@ class RedisStore(RedisAccounts, RedisRecords):
                 [f"{P}poll:{poll_id}", f"{P}poll-code:{code}", f"{P}polls", *AUDIT_KEYS,
                  *record_keys],
                 [poll_id, code, now_iso(), draft.title, draft.method.value, draft.winners,
-                 finalists, actor, summary, *record_args],
+                 finalists, actor, summary, *_settings_args(draft.settings), *record_args],
             )  # fmt: skip
             if answer[0] == "stale":
                 raise StaleRecord()
@@ -223,7 +274,8 @@ class RedisStore(RedisAccounts, RedisRecords):
         answer = self._check(await self._run(
             "UPDATE_POLL", [f"{P}poll:{poll_id}", *AUDIT_KEYS],
             [poll_id, draft.title, draft.method.value, draft.winners, finalists, now_iso(),
-             actor, json.dumps(poll_summary(draft), ensure_ascii=False)],
+             actor, json.dumps(poll_summary(draft), ensure_ascii=False),
+             *_settings_args(draft.settings)],
         ), poll_id)  # fmt: skip
         if answer[0] == "conflict":
             raise Conflict(N_("Only a draft poll can be edited, before voting opens."))
@@ -315,6 +367,17 @@ class RedisStore(RedisAccounts, RedisRecords):
             raise Conflict(N_("A countdown can run only while voting is open."))
         return await self.get_poll(poll_id)
 
+    async def set_expected_voters(self, poll_id: int, expected: int | None, *, actor: str) -> Poll:
+        self._check(
+            await self._run(
+                "EXPECTED_VOTERS",
+                [f"{P}poll:{poll_id}", *AUDIT_KEYS],
+                [poll_id, "" if expected is None else expected, now_iso(), actor],
+            ),
+            poll_id,
+        )
+        return await self.get_poll(poll_id)
+
     async def set_hide_counts(self, poll_id: int, hidden: bool, *, actor: str) -> Poll:
         self._check(
             await self._run(
@@ -356,22 +419,29 @@ class RedisStore(RedisAccounts, RedisRecords):
 
     # Ballots -----------------------------------------------------------------
     async def cast_ballot(
-        self, token: VoterToken, choices: Sequence[int], sent_at: int | None
+        self, token: VoterToken, choices: Sequence[int], sent_at: int | None, receipt: str = ""
     ) -> CastOutcome:
         poll_id = token.poll_id
         async with guard():
             answer = self._check(await self._casts.call(
-                [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}"],
+                [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}",
+                 f"{P}badges:{poll_id}"],
                 [poll_id, token.voter_id, ",".join(map(str, choices)),
-                 "" if sent_at is None else sent_at, now_iso(), token.kind],
+                 "" if sent_at is None else sent_at, now_iso(), token.kind, receipt,
+                 1 if token.flagged else 0],
             ), poll_id)  # fmt: skip
         if answer[0] == "conflict" and answer[1] == "closed":
             raise Conflict(N_("Voting has closed. Thank you for taking part!"))
         if answer[0] == "conflict":
             raise Conflict(N_("Voting is not open for this poll."))
-        ballot = Ballot(tuple(int(c) for c in answer[1].split(",")), int(answer[2]), answer[3])
+        if answer[0] == "forbidden":
+            reason = {"badge-unknown": BADGE_UNKNOWN, "badge-revoked": BADGE_REVOKED}
+            raise Forbidden(reason.get(answer[1], EXCLUDED))
+        choices_text, revision, stamp = answer[1], int(answer[2]), answer[3]
         if answer[0] == "stale":
+            ballot = Ballot(_choices(choices_text), revision, stamp, answer[4])
             return CastOutcome(ballot, False, True)
+        ballot = Ballot(_choices(choices_text), revision, stamp, answer[5])
         return CastOutcome(ballot, bool(answer[4]), False)
 
     async def get_ballot(self, poll_id: int, voter_id: str) -> Ballot | None:
@@ -380,7 +450,88 @@ class RedisStore(RedisAccounts, RedisRecords):
         if raw is None:
             return None
         data = json.loads(raw)
-        return Ballot(tuple(int(c) for c in data["c"].split(",")), int(data["r"]), data["u"])
+        return Ballot(_choices(data["c"]), int(data["r"]), data["u"], data.get("x") or "")
+
+    async def list_ballots(self, poll_id: int) -> list[BallotRecord]:
+        async with guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(f"{P}poll:{poll_id}")
+            pipe.hvals(f"{P}ballots:{poll_id}")
+            exists, raw = await pipe.execute()
+        if not exists:
+            raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+        return sorted((_ballot_record(r) for r in raw), key=lambda b: (b.receipt, b.choices))
+
+    # Badges and exclusions -----------------------------------------------------
+    async def add_badges(self, poll_id: int, codes: Sequence[str], *, actor: str) -> None:
+        answer = self._check(await self._run(
+            "ADD_BADGES",
+            [f"{P}poll:{poll_id}", f"{P}badges:{poll_id}", f"{P}badge-polls", *AUDIT_KEYS],
+            [poll_id, now_iso(), actor, *codes],
+        ), poll_id)  # fmt: skip
+        if answer[0] == "conflict":
+            raise Conflict(N_("Badges cannot be added once the poll is closed."))
+        if answer[0] == "taken":
+            raise Conflict(N_("A badge code was taken already. Try again."))
+
+    async def list_badges(self, poll_id: int) -> list[Badge]:
+        async with guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(f"{P}poll:{poll_id}")
+            pipe.hgetall(f"{P}badges:{poll_id}")
+            pipe.hkeys(f"{P}ballots:{poll_id}")
+            exists, badges, voters = await pipe.execute()
+        if not exists:
+            raise NotFound(N_("There is no poll with id %(poll_id)s."), poll_id=poll_id)
+        voted = {str(v) for v in voters}
+        found = sorted(badges.items(), key=lambda item: json.loads(item[1])["p"])
+        return [_badge(c, poll_id, raw, badge_voter_id(c) in voted) for c, raw in found]
+
+    async def find_badge(self, code: str) -> Badge | None:
+        async with guard():
+            poll_id = await self._redis.hget(f"{P}badge-polls", code)
+            if poll_id is None:
+                return None
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hget(f"{P}badges:{poll_id!s}", code)
+                pipe.hexists(f"{P}ballots:{poll_id!s}", badge_voter_id(code))
+                raw, used = await pipe.execute()
+        return None if raw is None else _badge(code, int(str(poll_id)), raw, bool(used))
+
+    async def revoke_badge(self, poll_id: int, code: str, *, actor: str) -> Badge:
+        answer = self._check(await self._run(
+            "REVOKE_BADGE",
+            [f"{P}poll:{poll_id}", f"{P}badges:{poll_id}", f"{P}ballots:{poll_id}",
+             f"{P}counts:{poll_id}", *AUDIT_KEYS],
+            [poll_id, code, now_iso(), actor],
+        ), poll_id)  # fmt: skip
+        if answer[0] == "unknown":
+            raise NotFound(N_("This poll has no badge with the code %(code)s."), code=code)
+        if answer[0] == "already":
+            raise AlreadyDone(N_("This badge has been revoked already."))
+        if answer[0] == "conflict":
+            raise Conflict(
+                N_("Badges cannot be revoked once the poll is closed: the result is locked.")
+            )
+        badge = await self.find_badge(code)
+        assert badge is not None
+        return badge
+
+    async def exclude_flagged(self, poll_id: int, note: str, *, actor: str) -> Exclusion:
+        answer = self._check(await self._run(
+            "EXCLUDE_FLAGGED",
+            [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}",
+             f"{P}exclusions:{poll_id}", f"{P}seq:exclusion", *AUDIT_KEYS],
+            [poll_id, note, now_iso(), actor],
+        ), poll_id)  # fmt: skip
+        if answer[0] == "conflict":
+            raise Conflict(N_("Ballots can be excluded only while voting is open."))
+        if answer[0] == "none":
+            raise Conflict(N_("No flagged ballot counts now: there is nothing to exclude."))
+        return next(e for e in await self.list_exclusions(poll_id) if e.id == int(answer[1]))
+
+    async def list_exclusions(self, poll_id: int) -> list[Exclusion]:
+        async with guard():
+            raw = await self._redis.lrange(f"{P}exclusions:{poll_id}", 0, -1)
+        return [Exclusion(**json.loads(item)) for item in raw]
 
     async def _poll_with(
         self, poll_id: int, hash_name: str

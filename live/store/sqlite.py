@@ -8,30 +8,43 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from live.errors import N_, Conflict, NotFound
+from live.errors import N_, Conflict, Forbidden, NotFound
 from live.store._sqlite_accounts import SQLiteAccounts
 from live.store._sqlite_engine import SQLiteEngine, Tx
 from live.store._sqlite_records import SQLiteRecords, insert_audit, put_records_in, to_json
-from live.store.base import AlreadyDone, ChangeListener, transition_conflict
+from live.store.base import (
+    BADGE_REVOKED,
+    BADGE_UNKNOWN,
+    EXCLUDED,
+    AlreadyDone,
+    ChangeListener,
+    transition_conflict,
+)
 from live.store.codes import new_poll_code
 from live.store.models import (
+    Badge,
     Ballot,
+    BallotRecord,
     CastOutcome,
+    Eligibility,
+    Exclusion,
     Finalist,
     LockedResult,
     Poll,
     PollDraft,
+    PollSettings,
     PollStatus,
     RecordWrite,
     Snapshot,
     TieResolution,
     TieRule,
+    badge_voter_id,
     poll_summary,
     tie_summary,
 )
 from live.store.timestamps import iso_from_ms, now_iso, now_ms
 from live.tally import Method
-from live.tokens import VoterToken
+from live.tokens import TOKEN_KIND_BADGE, VoterToken
 
 
 def _encode(choices: Sequence[int]) -> str:
@@ -93,10 +106,12 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
                 stamp = now_iso()
                 try:
                     cursor = tx.conn.execute(
-                        "INSERT INTO polls (code, title, method, winners, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (new_poll_code(), draft.title, draft.method, draft.winners, stamp),
-                    )
+                        "INSERT INTO polls (code, title, method, winners, created_at, eligibility,"
+                        " max_choices, tie_rule, expected_voters)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (new_poll_code(), draft.title, draft.method, draft.winners, stamp,
+                         *_settings_row(draft.settings)),
+                    )  # fmt: skip
                 except sqlite3.IntegrityError:
                     continue  # the code was taken; draw another
                 poll_id = int(cursor.lastrowid or 0)
@@ -116,8 +131,9 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
             before = poll_summary(_load_poll(tx.conn, "id", poll_id))
             _audit(tx, actor, "poll.update", poll_id, before, poll_summary(draft))
             tx.conn.execute(
-                "UPDATE polls SET title = ?, method = ?, winners = ? WHERE id = ?",
-                (draft.title, draft.method, draft.winners, poll_id),
+                "UPDATE polls SET title = ?, method = ?, winners = ?, eligibility = ?,"
+                " max_choices = ?, tie_rule = ?, expected_voters = ? WHERE id = ?",
+                (draft.title, draft.method, draft.winners, *_settings_row(draft.settings), poll_id),
             )
             tx.conn.execute("DELETE FROM finalists WHERE poll_id = ?", (poll_id,))
             _insert_finalists(tx.conn, poll_id, draft)
@@ -188,6 +204,23 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
         await self._engine.write(countdown)
         return await self.get_poll(poll_id)
 
+    async def set_expected_voters(self, poll_id: int, expected: int | None, *, actor: str) -> Poll:
+        def expect(tx: Tx) -> None:
+            _status(tx.conn, poll_id)
+            row = tx.conn.execute("SELECT expected_voters FROM polls WHERE id = ?", (poll_id,))
+            before = row.fetchone()[0]
+            if before == expected:
+                return  # so already: a repeated intent changes nothing
+            _audit(tx, actor, "poll.expected_voters", poll_id,
+                   {"expected_voters": before}, {"expected_voters": expected})  # fmt: skip
+            tx.conn.execute(
+                "UPDATE polls SET expected_voters = ? WHERE id = ?", (expected, poll_id)
+            )
+            tx.changed(poll_id, _bump(tx.conn, poll_id))
+
+        await self._engine.write(expect)
+        return await self.get_poll(poll_id)
+
     async def set_hide_counts(self, poll_id: int, hidden: bool, *, actor: str) -> Poll:
         def hide(tx: Tx) -> None:
             _status(tx.conn, poll_id)
@@ -234,50 +267,185 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
 
     # Ballots -----------------------------------------------------------------
     async def cast_ballot(
-        self, token: VoterToken, choices: Sequence[int], sent_at: int | None
+        self, token: VoterToken, choices: Sequence[int], sent_at: int | None, receipt: str = ""
     ) -> CastOutcome:
         encoded = _encode(choices)
 
         def cast(tx: Tx) -> CastOutcome:
             poll_id = token.poll_id
             _check_open(tx.conn, poll_id, N_("Voting is not open for this poll."))
+            if token.kind == TOKEN_KIND_BADGE:
+                _check_badge(tx.conn, poll_id, token.voter_id)
             row = tx.conn.execute(
-                "SELECT choices, revision, updated_at, sent_at FROM ballots"
+                "SELECT choices, revision, updated_at, sent_at, receipt, excluded_by FROM ballots"
                 " WHERE poll_id = ? AND voter_id = ?",
                 (poll_id, token.voter_id),
             ).fetchone()
+            if row is not None and row[5] is not None:
+                raise Forbidden(EXCLUDED)
             if row is not None and sent_at is not None and row[3] is not None and sent_at <= row[3]:
-                return CastOutcome(Ballot(_decode(row[0]), row[1], row[2]), False, True)
+                return CastOutcome(
+                    Ballot(_decode(row[0]), row[1], row[2], row[4] or ""), False, True
+                )
             stamp = now_iso()
             if row is None:
                 tx.conn.execute(
-                    "INSERT INTO ballots (poll_id, voter_id, token_kind, choices, sent_at,"
-                    " cast_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (poll_id, token.voter_id, token.kind, encoded, sent_at, stamp, stamp),
-                )
-                revision = 1
+                    "INSERT INTO ballots (poll_id, voter_id, token_kind, choices, receipt, sent_at,"
+                    " cast_at, updated_at, flagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (poll_id, token.voter_id, token.kind, encoded, receipt or None, sent_at,
+                     stamp, stamp, token.flagged),
+                )  # fmt: skip
+                revision, kept = 1, receipt
             else:
-                revision = row[1] + 1
+                revision, kept = row[1] + 1, row[4] or ""
                 tx.conn.execute(
                     "UPDATE ballots SET choices = ?, sent_at = ?, revision = ?, updated_at = ?"
                     " WHERE poll_id = ? AND voter_id = ?",
                     (encoded, sent_at, revision, stamp, poll_id, token.voter_id),
                 )
             tx.changed(poll_id, _bump(tx.conn, poll_id), poll_changed=False)
-            return CastOutcome(Ballot(tuple(choices), revision, stamp), row is not None, False)
+            outcome = Ballot(tuple(choices), revision, stamp, kept)
+            return CastOutcome(outcome, row is not None, False)
 
         return await self._engine.write(cast)
 
     async def get_ballot(self, poll_id: int, voter_id: str) -> Ballot | None:
         def get(conn: sqlite3.Connection) -> Ballot | None:
             row = conn.execute(
-                "SELECT choices, revision, updated_at FROM ballots"
+                "SELECT choices, revision, updated_at, receipt FROM ballots"
                 " WHERE poll_id = ? AND voter_id = ?",
                 (poll_id, voter_id),
             ).fetchone()
-            return None if row is None else Ballot(_decode(row[0]), row[1], row[2])
+            return None if row is None else Ballot(_decode(row[0]), row[1], row[2], row[3] or "")
 
         return await self._engine.read(get)
+
+    async def list_ballots(self, poll_id: int) -> list[BallotRecord]:
+        def read(conn: sqlite3.Connection) -> list[BallotRecord]:
+            _status(conn, poll_id)
+            rows = conn.execute(
+                "SELECT receipt, choices, token_kind, flagged, excluded_by, updated_at"
+                " FROM ballots WHERE poll_id = ? ORDER BY receipt, choices",
+                (poll_id,),
+            )
+            return [
+                BallotRecord(r[0] or "", _decode(r[1]), r[2], bool(r[3]), r[4], r[5]) for r in rows
+            ]
+
+        return await self._engine.read(read)
+
+    # Badges and exclusions -----------------------------------------------------
+    async def add_badges(self, poll_id: int, codes: Sequence[str], *, actor: str) -> None:
+        def add(tx: Tx) -> None:
+            if _status(tx.conn, poll_id) is PollStatus.CLOSED:
+                raise Conflict(N_("Badges cannot be added once the poll is closed."))
+            stamp = now_iso()
+            first = tx.conn.execute(
+                "SELECT COALESCE(MAX(position), 0) FROM badges WHERE poll_id = ?", (poll_id,)
+            ).fetchone()[0]
+            try:
+                tx.conn.executemany(
+                    "INSERT INTO badges (code, poll_id, position, created_at) VALUES (?, ?, ?, ?)",
+                    [(code, poll_id, first + n, stamp) for n, code in enumerate(codes, start=1)],
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(N_("A badge code was taken already. Try again.")) from None
+            _audit(tx, actor, "poll.badges", poll_id, after={"count": len(codes)}, at=stamp)
+
+        await self._engine.write(add)
+
+    async def list_badges(self, poll_id: int) -> list[Badge]:
+        def read(conn: sqlite3.Connection) -> list[Badge]:
+            _status(conn, poll_id)
+            return [
+                _badge(row)
+                for row in conn.execute(
+                    f"{_BADGE_COLUMNS} WHERE b.poll_id = ? ORDER BY b.position", (poll_id,)
+                )
+            ]
+
+        return await self._engine.read(read)
+
+    async def find_badge(self, code: str) -> Badge | None:
+        def read(conn: sqlite3.Connection) -> Badge | None:
+            row = conn.execute(f"{_BADGE_COLUMNS} WHERE b.code = ?", (code,)).fetchone()
+            return None if row is None else _badge(row)
+
+        return await self._engine.read(read)
+
+    async def revoke_badge(self, poll_id: int, code: str, *, actor: str) -> Badge:
+        def revoke(tx: Tx) -> None:
+            status = _status(tx.conn, poll_id)
+            row = tx.conn.execute(
+                "SELECT revoked_at FROM badges WHERE code = ? AND poll_id = ?", (code, poll_id)
+            ).fetchone()
+            if row is None:
+                raise NotFound(N_("This poll has no badge with the code %(code)s."), code=code)
+            if row[0] is not None:
+                raise AlreadyDone(N_("This badge has been revoked already."))
+            if status is PollStatus.CLOSED:
+                raise Conflict(
+                    N_("Badges cannot be revoked once the poll is closed: the result is locked.")
+                )
+            removed = tx.conn.execute(
+                "DELETE FROM ballots WHERE poll_id = ? AND voter_id = ? RETURNING excluded_by",
+                (poll_id, badge_voter_id(code)),
+            ).fetchall()
+            stamp = now_iso()
+            _audit(tx, actor, "poll.badge_revoke", poll_id,
+                   after={"code": code, "ballot_removed": bool(removed)}, at=stamp)  # fmt: skip
+            tx.conn.execute("UPDATE badges SET revoked_at = ? WHERE code = ?", (stamp, code))
+            tx.changed(poll_id, _bump(tx.conn, poll_id), poll_changed=False)
+
+        await self._engine.write(revoke)
+        badge = await self.find_badge(code)
+        assert badge is not None
+        return badge
+
+    async def exclude_flagged(self, poll_id: int, note: str, *, actor: str) -> Exclusion:
+        def exclude(tx: Tx) -> int:
+            _check_open(tx.conn, poll_id, N_("Ballots can be excluded only while voting is open."))
+            flagged = tx.conn.execute(
+                "SELECT COUNT(*) FROM ballots"
+                " WHERE poll_id = ? AND flagged = 1 AND excluded_by IS NULL",
+                (poll_id,),
+            ).fetchone()[0]
+            if not flagged:
+                raise Conflict(N_("No flagged ballot counts now: there is nothing to exclude."))
+            stamp = now_iso()
+            _audit(tx, actor, "poll.exclude", poll_id,
+                   after={"note": note, "ballots": flagged}, at=stamp)  # fmt: skip
+            cursor = tx.conn.execute(
+                "INSERT INTO exclusions (poll_id, note, decided_by, decided_at, ballots)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (poll_id, note, actor, stamp, flagged),
+            )
+            exclusion_id = int(cursor.lastrowid or 0)
+            tx.conn.execute(
+                "UPDATE ballots SET excluded_by = ?"
+                " WHERE poll_id = ? AND flagged = 1 AND excluded_by IS NULL",
+                (exclusion_id, poll_id),
+            )
+            tx.changed(poll_id, _bump(tx.conn, poll_id), poll_changed=False)
+            return exclusion_id
+
+        exclusion_id = await self._engine.write(exclude)
+        found = [e for e in await self.list_exclusions(poll_id) if e.id == exclusion_id]
+        return found[0]
+
+    async def list_exclusions(self, poll_id: int) -> list[Exclusion]:
+        def read(conn: sqlite3.Connection) -> list[Exclusion]:
+            _status(conn, poll_id)
+            return [
+                Exclusion(*row)
+                for row in conn.execute(
+                    "SELECT id, poll_id, note, decided_by, decided_at, ballots FROM exclusions"
+                    " WHERE poll_id = ? ORDER BY id",
+                    (poll_id,),
+                )
+            ]
+
+        return await self._engine.read(read)
 
     async def snapshot(self, poll_id: int) -> Snapshot:
         def read(conn: sqlite3.Connection) -> Snapshot:
@@ -334,6 +502,31 @@ def _audit(
     )
 
 
+_BADGE_COLUMNS = (
+    "SELECT b.code, b.poll_id, b.created_at, b.revoked_at, EXISTS (SELECT 1 FROM ballots v"
+    " WHERE v.poll_id = b.poll_id AND v.voter_id = 'badge:' || b.code) FROM badges b"
+)
+
+
+def _badge(row: Sequence[Any]) -> Badge:
+    return Badge(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
+def _check_badge(conn: sqlite3.Connection, poll_id: int, voter_id: str) -> None:
+    """Forbidden unless `voter_id` is a badge of this poll that is not revoked."""
+    code = voter_id.removeprefix("badge:")
+    row = conn.execute("SELECT poll_id, revoked_at FROM badges WHERE code = ?", (code,)).fetchone()
+    if row is None or row[0] != poll_id:
+        raise Forbidden(BADGE_UNKNOWN)
+    if row[1] is not None:
+        raise Forbidden(BADGE_REVOKED)
+
+
+def _settings_row(settings: PollSettings) -> tuple[str, int | None, str, int | None]:
+    return (settings.eligibility.value, settings.max_choices, settings.tie_rule.value,
+            settings.expected_voters)  # fmt: skip
+
+
 def _status(conn: sqlite3.Connection, poll_id: int) -> PollStatus:
     row = conn.execute("SELECT status FROM polls WHERE id = ?", (poll_id,)).fetchone()
     if row is None:
@@ -382,7 +575,8 @@ def _insert_finalists(conn: sqlite3.Connection, poll_id: int, draft: PollDraft) 
 
 def _counts(conn: sqlite3.Connection, poll_id: int) -> list[tuple[tuple[int, ...], int]]:
     rows = conn.execute(
-        "SELECT choices, COUNT(*) FROM ballots WHERE poll_id = ? GROUP BY choices ORDER BY choices",
+        "SELECT choices, COUNT(*) FROM ballots WHERE poll_id = ? AND excluded_by IS NULL"
+        " GROUP BY choices ORDER BY choices",
         (poll_id,),
     )
     return [(_decode(choices), number) for choices, number in rows]
@@ -390,7 +584,8 @@ def _counts(conn: sqlite3.Connection, poll_id: int) -> list[tuple[tuple[int, ...
 
 _POLL_BY = {
     column: "SELECT id, code, title, method, winners, status, hide_counts, revealed, version,"  # noqa: S608 - column names from a fixed list
-    f" created_at, opened_at, closed_at, closes_at_ms, show_results FROM polls WHERE {column} = ?"
+    " created_at, opened_at, closed_at, closes_at_ms, show_results, eligibility, max_choices,"
+    f" tie_rule, expected_voters FROM polls WHERE {column} = ?"
     for column in ("id", "code")
 }
 
@@ -413,6 +608,7 @@ def _load_poll(conn: sqlite3.Connection, column: str, value: object) -> Poll:
         status=PollStatus(row[5]), hide_counts=bool(row[6]), revealed=row[7], version=row[8],
         finalists=finalists, created_at=row[9], opened_at=row[10], closed_at=row[11],
         closes_at_ms=row[12], show_results=bool(row[13]),
+        settings=PollSettings(Eligibility(row[14]), row[15], TieRule(row[16]), row[17]),
     )  # fmt: skip
 
 
