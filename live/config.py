@@ -32,6 +32,8 @@ SETTING_KEYS = (
     "LIVE_SMTP_URL",
     "LIVE_MAIL_FROM",
     "LIVE_ALLOWED_HOSTS",
+    "LIVE_TOKEN_ALERT_PER_MINUTE",
+    "LIVE_TOKEN_CEILING_PER_MINUTE",
 )
 
 
@@ -78,6 +80,11 @@ class Settings:
     # 400, so that no link or QR code is built from a foreign Host header.
     allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
     allow_own_addresses: bool = False  # also the machine's own names and IP addresses
+    # New voter tokens per poll per client address per minute: above the alert rate the
+    # console is alerted and the tokens are flagged; above the ceiling none is issued.
+    # Never a limit on votes: a hall of phones shares one NAT address.
+    token_alert_per_minute: int = 300
+    token_ceiling_per_minute: int = 6000
 
     @property
     def is_https(self) -> bool:
@@ -161,6 +168,14 @@ def load_settings(
         config("LIVE_ALLOWED_HOSTS", default=""), public_url
     )
 
+    token_alert = _whole_number(config, "LIVE_TOKEN_ALERT_PER_MINUTE", 300)
+    token_ceiling = _whole_number(config, "LIVE_TOKEN_CEILING_PER_MINUTE", 6000)
+    if token_ceiling < token_alert:
+        raise SettingsError(
+            f"LIVE_TOKEN_CEILING_PER_MINUTE must be at least LIVE_TOKEN_ALERT_PER_MINUTE "
+            f"({token_alert}), got {token_ceiling}"
+        )
+
     raw_key = config("LIVE_SECRET_KEY", default="")
     if raw_key and len(raw_key) < 32:
         raise SettingsError("LIVE_SECRET_KEY must be at least 32 characters long")
@@ -180,7 +195,16 @@ def load_settings(
         metrics_token=Secret(metrics_token) if metrics_token else None,
         allowed_hosts=allowed_hosts,
         allow_own_addresses=allow_own_addresses,
+        token_alert_per_minute=token_alert,
+        token_ceiling_per_minute=token_ceiling,
     )
+
+
+def _whole_number(config: Config, key: str, default: int) -> int:
+    raw = config(key, default=str(default)).strip()
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 10_000_000:
+        raise SettingsError(f"{key} must be a whole number from 1 to 10000000, got {raw!r}")
+    return int(raw)
 
 
 def _allowed_hosts(raw: str, public_url: str | None) -> tuple[tuple[str, ...], bool]:

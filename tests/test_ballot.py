@@ -10,6 +10,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from live.store.models import FinalistDraft, Poll, PollDraft, PollSettings, TieRule
+from live.tally import Method
 from live.tokens import VoterTokens
 from tests.conftest import BASE_URL, open_poll, path_of, services_of
 
@@ -374,3 +376,85 @@ async def test_a_reload_shows_the_places_revealed_so_far(
     revealed = await client.get(path_of(poll["ballot_url"]))
     podium = revealed.text.split('id="podium"')[1].split("</ul>")[0]
     assert "Charlie" in podium and "Alfa" not in podium and "Bravo" not in podium
+
+
+async def approval_poll(app: Starlette, k: int, tie_rule: TieRule = TieRule.LOTS) -> Poll:
+    draft = PollDraft(
+        "Finalen",
+        Method.APPROVAL,
+        1,
+        tuple(FinalistDraft(name) for name in ("Alfa", "Bravo", "Charlie", "Delta")),
+        PollSettings(max_choices=k, tie_rule=tie_rule),
+    )
+    return await services_of(app).store.create_poll(draft, actor="org@example.no")
+
+
+async def test_an_approval_ballot_takes_up_to_k_ticks(
+    client: httpx.AsyncClient, app: Starlette
+) -> None:
+    poll = await approval_poll(app, 2)
+    poll = await services_of(app).store.open_poll(poll.id, actor="org@example.no")
+    ids = [f.id for f in poll.finalists]
+    async with voter_client(client) as voter:
+        voter.cookies.set("live_lang", "en")
+        page = await voter.get(f"/p/{poll.code}")
+        assert page.text.count('type="checkbox" name="choice"') == 4
+        assert "Choose up to 2" in page.text and "0 of 2 chosen" in page.text
+        too_many = await voter.post(
+            f"/p/{poll.code}", data={"choice": [str(i) for i in ids[:3]]}, headers=JSON
+        )
+        assert too_many.status_code == 400 and "at most 2" in too_many.json()["error"]["message"]
+        two = [str(ids[3]), str(ids[0])]
+        answer = await voter.post(f"/p/{poll.code}", data={"choice": two}, headers=JSON)
+        assert answer.status_code == 200 and answer.json()["choices"] == [ids[0], ids[3]]
+        assert answer.json()["names"] == ["Alfa", "Delta"]
+        again = await voter.get(f"/p/{poll.code}")
+        assert again.text.count(" checked>") == 2 and "2 of 2 chosen" in again.text
+        assert '<ul class="recorded"><li>Alfa</li><li>Delta</li></ul>' in again.text
+
+
+@pytest.mark.parametrize(
+    ("method", "k", "tie_rule", "line"),
+    [
+        (
+            Method.SINGLE,
+            None,
+            TieRule.LOTS,
+            "Choose one finalist. If finalists tie for a winning"
+            " place, the place is decided by drawing lots.",
+        ),
+        (
+            Method.RANKED,
+            None,
+            TieRule.DECISION,
+            "Rank up to three finalists. If finalists tie for"
+            " a winning place, the organisers decide the place and record why.",
+        ),
+        (
+            Method.APPROVAL,
+            3,
+            TieRule.LOTS,
+            "Tick the finalists you support, at most 3; each tick"
+            " gives one point. If finalists tie",
+        ),
+    ],
+)
+async def test_the_ballot_states_the_method_and_the_tie_rule_before_voting_opens(
+    client: httpx.AsyncClient,
+    app: Starlette,
+    method: Method,
+    k: int | None,
+    tie_rule: TieRule,
+    line: str,
+) -> None:
+    draft = PollDraft(
+        "Finalen",
+        method,
+        1,
+        tuple(FinalistDraft(name) for name in ("Alfa", "Bravo", "Charlie", "Delta")),
+        PollSettings(max_choices=k, tie_rule=tie_rule),
+    )
+    poll = await services_of(app).store.create_poll(draft, actor="org@example.no")
+    page = await client.get(f"/p/{poll.code}", params={"lang": "en"})
+    rules = re.search(r'<p id="rules" class="rules">(.*?)</p>', page.text, re.S)
+    assert rules and line in " ".join(rules.group(1).split())

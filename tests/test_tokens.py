@@ -59,6 +59,44 @@ def test_a_validly_signed_but_malformed_payload_is_refused() -> None:
         VoterTokens(KEY).read(forged, 7)
 
 
+def test_a_flagged_token_keeps_its_flag() -> None:
+    tokens = VoterTokens(KEY)
+    token, cookie = tokens.issue(7, flagged=True)
+    assert token.flagged and tokens.read(cookie, 7).flagged
+    assert not tokens.read(tokens.issue(7)[1], 7).flagged
+
+
+def test_a_token_from_before_the_flag_still_reads() -> None:
+    old = URLSafeSerializer(KEY, salt="live.voter-token.v1").dumps([7, "abc", "device"])
+    token = VoterTokens(KEY).read(old, 7)
+    assert (token.voter_id, token.kind, token.flagged) == ("abc", "device", False)
+
+
+def test_a_badge_token_is_the_badge_on_every_device() -> None:
+    tokens = VoterTokens(KEY)
+    first, cookie = tokens.issue_badge(7, "ABCDE-FGHJK")
+    second, _ = tokens.issue_badge(7, "ABCDE-FGHJK")
+    assert first == second == tokens.read(cookie, 7)
+    assert first.voter_id == "badge:ABCDE-FGHJK" and first.kind == "badge"
+    with pytest.raises(Forbidden, match="another poll"):
+        tokens.read(cookie, 8)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [7, "abc", "admin"],  # no such kind
+        [7, "abc", "device", "yes"],  # a flag that is not true/false
+        [True, "abc", "device"],  # a poll id that is not a number
+        [7, "abc", "device", False, "more"],
+    ],
+)
+def test_a_signed_payload_of_the_wrong_shape_is_refused(payload: list[object]) -> None:
+    forged = URLSafeSerializer(KEY, salt="live.voter-token.v1").dumps(payload)
+    with pytest.raises(Forbidden, match="not valid"):
+        VoterTokens(KEY).read(forged, 7)
+
+
 def test_a_missing_token_says_so() -> None:
     with pytest.raises(Forbidden, match="no voter token"):
         VoterTokens(KEY).read(None, 7)

@@ -52,12 +52,12 @@
     return hadFocus;
   }
 
-  function showRecorded(names) {
-    var ranked = form.dataset.method === "ranked";
-    var list = document.createElement(ranked ? "ol" : "p");
+  function showRecorded(names, receipt) {
+    var method = form.dataset.method;
+    var list = document.createElement({ ranked: "ol", approval: "ul" }[method] || "p");
     list.className = "recorded";
     names.forEach(function (name) {
-      if (!ranked) { list.textContent = name; return; }
+      if (list.tagName === "P") { list.textContent = name; return; }
       var item = document.createElement("li");
       item.textContent = name;
       list.appendChild(item);
@@ -65,7 +65,31 @@
     var box = $("confirmation-recorded");
     box.textContent = "";
     box.appendChild(list);
+    var receiptBox = $("confirmation-receipt").querySelector(".receipt");
+    if (receipt) {
+      text(receiptBox.querySelector(".receipt-code"), receipt);
+      receiptBox.hidden = false;
+    }
     showConfirmation(true);
+  }
+
+  // Approval: at most k ticks. A (k+1)-th is taken back at once, with a polite note.
+  var counter = $("approval-count");
+  function countTicks(event) {
+    var limit = Number(counter.dataset.limit);
+    var ticked = form.querySelectorAll("input[type=checkbox]:checked");
+    var note = "";
+    if (ticked.length > limit && event && event.target.checked) {
+      event.target.checked = false;
+      ticked = form.querySelectorAll("input[type=checkbox]:checked");
+      note = counter.dataset.lFull;
+    }
+    text(counter, counter.dataset.lCount.replace("#", ticked.length));
+    text($("approval-note"), note);
+  }
+  if (counter) {
+    choices.addEventListener("change", countTicks);
+    countTicks(null);
   }
 
   $("change-vote").addEventListener("click", function () {
@@ -75,14 +99,14 @@
   });
 
 
-  function recorded(names) {
+  function recorded(names, receipt) {
     sending = false;
     var box = $("recorded");
     if (box) box.hidden = true;
     say(form.dataset.recorded + " " + names.join(", "), false);
     button.textContent = form.dataset.change;
     lock();
-    showRecorded(names);
+    showRecorded(names, receipt);
   }
 
   function failed(message, conflict) {
@@ -110,7 +134,7 @@
         function (data) { return { status: response.status, data: data }; },
         function () { return { status: response.status, data: null }; });
     }).then(function (answer) {
-      if (answer.status === 200 && answer.data) return recorded(answer.data.names);
+      if (answer.status === 200 && answer.data) return recorded(answer.data.names, answer.data.receipt);
       if (answer.status >= 500 || answer.status === 429 || !answer.data) return retry(body, attempt);
       failed(answer.data.error ? answer.data.error.message : form.dataset.failed, answer.status === 409);
     }, function () { retry(body, attempt); });
