@@ -139,7 +139,62 @@ def _parser() -> argparse.ArgumentParser:
     )
     back.add_argument("file", type=Path)
     back.add_argument("--force", action="store_true", help="replace everything in the store")
+    check = commands.add_parser(
+        "verify", help="recount a downloaded bulletin and check its digest (exit 0: it matches)"
+    )
+    check.add_argument("file", type=Path)
+    check.add_argument("--receipt", metavar="CODE", help="also say whether this receipt is in it")
     return parser
+
+
+def _verify_bulletin(path: Path, receipt: str | None) -> int:
+    """Print the recount of a bulletin file and what does not match: 0 when all matches,
+    1 when something does not (or the receipt is absent), 2 when it cannot be read."""
+    import json
+
+    from live.finale import bulletin
+
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        print(f"live: cannot read {path} as a JSON bulletin: {error}", file=sys.stderr)
+        return 2
+    checked = bulletin.verify(document)
+    if not checked.readable:
+        print(f"live: {path}: {checked.problems[0]}", file=sys.stderr)
+        return 2
+    names = {f.get("id"): str(f.get("name", "?")) for f in document["finalists"]}
+    poll = document["poll"]
+    print(f"Poll {poll.get('id')} ({poll.get('code')}): {poll.get('title')}")
+    counted, excluded = len(document["ballots"]), len(document["excluded"])
+    print(f"Method: {poll['method']}, winners: {poll['winners']}, ", end="")
+    print(f"counted ballots: {counted}, excluded: {excluded}")
+    print("Tally, recounted from the ballots in the file (place, points, finalist):")
+    for line in checked.tally:
+        print(f"  {line.place:>3}  {line.score:>6}  {names.get(line.finalist_id, '?')}")
+    print("Winners: " + (", ".join(names.get(w, "?") for w in checked.winners) or "none decided"))
+    print(f"Digest: {document.get('digest')}")
+    found = 0
+    if receipt is not None:
+        typed = receipt.strip().upper()
+        mine = [b for b in document["ballots"] if b.get("receipt") == typed]
+        apart = [b for b in document["excluded"] if b.get("receipt") == typed]
+        if mine:
+            chosen = ", ".join(names.get(c, "?") for c in mine[0]["choices"])
+            print(f"Receipt {typed} is among the counted ballots: {chosen}.")
+        elif apart:
+            decision = apart[0].get("exclusion")
+            print(f"Receipt {typed} is among the excluded ballots (decision {decision}).")
+        else:
+            print(f"Receipt {typed} is NOT in this bulletin.")
+        found = len(mine) + len(apart)
+    if not checked.ok:
+        print("NOT VERIFIED: the bulletin does not match itself:")
+        for problem in checked.problems:
+            print(f"  - {problem}")
+        return 1
+    print("Verified: the digest matches, and the recount gives the bulletin's tally and winners.")
+    return 0 if receipt is None or found else 1
 
 
 async def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
@@ -161,6 +216,8 @@ async def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> in
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "verify":  # needs no settings: anyone may check a bulletin
+        return _verify_bulletin(args.file, args.receipt)
     try:
         settings = load_settings()
     except SettingsError as error:
