@@ -107,10 +107,12 @@ async def test_a_tie_is_resolved_by_lots_with_a_recorded_seed(
         tie_url, json={"rule": "lots", "order": [ids[0], ids[3]]}, headers=organiser
     )
     assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "order"
-    no_note = await client.post(
-        tie_url, json={"rule": "decision", "order": ids[:2]}, headers=organiser
+    # The poll announced lots (the default): a decision is refused, naming that rule.
+    decision = await client.post(
+        tie_url, json={"rule": "decision", "order": ids[:2], "note": "Jury"}, headers=organiser
     )
-    assert no_note.status_code == 400 and no_note.json()["error"]["field"] == "note"
+    assert decision.status_code == 409 and decision.json()["error"]["field"] == "rule"
+    assert "lots" in decision.json()["error"]["message"] or "lodd" in decision.text
     resolved = await client.post(
         tie_url, json={"rule": "lots", "order": ids[:2]}, headers=organiser
     )
@@ -122,6 +124,32 @@ async def test_a_tie_is_resolved_by_lots_with_a_recorded_seed(
     assert body["winners"][1:] == record["order"]
     twice = await client.post(tie_url, json={"rule": "lots", "order": ids[:2]}, headers=organiser)
     assert twice.status_code == 409
+
+
+async def test_a_tie_in_a_decision_poll_is_settled_by_a_recorded_note(
+    client: httpx.AsyncClient, organiser: dict[str, str]
+) -> None:
+    poll = await open_poll(client, organiser, tie_rule="decision")
+    ids = [f["id"] for f in poll["finalists"]]
+    for choice in [ids[0], ids[1], ids[2], ids[2]]:
+        await vote(client, poll["ballot_url"], choice)
+    await client.post(f"/api/polls/{poll['id']}/close", headers=organiser)
+    tie_url = f"/api/polls/{poll['id']}/ties"
+    lots = await client.post(tie_url, json={"rule": "lots", "order": ids[:2]}, headers=organiser)
+    assert lots.status_code == 409 and lots.json()["error"]["field"] == "rule"
+    no_note = await client.post(
+        tie_url, json={"rule": "decision", "order": ids[:2]}, headers=organiser
+    )
+    assert no_note.status_code == 400 and no_note.json()["error"]["field"] == "note"
+    decided = await client.post(  # no rule: the announced one
+        tie_url,
+        json={"order": [ids[1], ids[0]], "note": "Jury chair, by the rules"},
+        headers=organiser,
+    )
+    assert decided.status_code == 201, decided.text
+    record = decided.json()["resolutions"][0]
+    assert record["rule"] == "decision" and record["seed"] is None
+    assert decided.json()["winners"] == [ids[2], ids[1], ids[0]]
 
 
 async def test_reveal_goes_third_second_first_and_waits_for_ties(
@@ -154,7 +182,16 @@ async def test_reveal_is_blocked_by_an_open_tie(
         ({"title": "T", "finalists": [{"name": f"F{n}"} for n in range(11)]}, "finalists"),
         ({"title": "T", "finalists": [{"name": "A"}, {"name": ""}]}, "finalists[2].name"),
         ({"title": "T", "finalists": [{"name": "A"}, {"name": "a"}]}, "finalists"),
-        ({"title": "T", "finalists": FINALISTS, "method": "approval"}, "method"),
+        ({"title": "T", "finalists": FINALISTS, "method": "borda"}, "method"),
+        ({"title": "T", "finalists": FINALISTS, "method": "approval"}, "max_choices"),
+        (
+            {"title": "T", "finalists": FINALISTS, "method": "approval", "max_choices": 5},
+            "max_choices",
+        ),
+        ({"title": "T", "finalists": FINALISTS, "max_choices": 2}, "max_choices"),
+        ({"title": "T", "finalists": FINALISTS, "eligibility": "everyone"}, "eligibility"),
+        ({"title": "T", "finalists": FINALISTS, "tie_rule": "coin"}, "tie_rule"),
+        ({"title": "T", "finalists": FINALISTS, "expected_voters": 0}, "expected_voters"),
         ({"title": "T", "finalists": FINALISTS, "winners": 6}, "winners"),
         ({"title": "T", "finalists": FINALISTS, "winners": "many"}, "winners"),
         ({"title": "x" * 201, "finalists": FINALISTS}, "title"),

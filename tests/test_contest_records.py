@@ -18,6 +18,7 @@ from live.contest.organisations import COLLEGE_ID, Directory
 from live.contest.records import RULES, Contest, Idea
 from live.contest.selection import Selection
 from live.errors import BadRequest, Conflict, Forbidden, NotFound
+from live.finale.stage_order import seeded_order
 from live.store import Store
 from live.store.base import StaleRecord
 from live.store.models import PollStatus, Record, Role, User
@@ -581,20 +582,18 @@ async def test_finalists_make_the_finale_poll_once(
     await selection.select_finalists(ORGANISER, YEAR, chosen)
     assert await selection.finalists(YEAR) == chosen
 
-    poll = await selection.create_finale_poll(ORGANISER, YEAR)
+    poll = await selection.create_finale_poll(ORGANISER, YEAR, seed="stage")
     assert poll.title == EDITION.title and poll.status is PollStatus.DRAFT
     assert poll.method is Method.SINGLE and poll.winners == 3
-    assert [f.name for f in poll.finalists] == [
-        "Skyss i lomma",
-        "Felles innbyggerdialog",
-        "Digital byggesak",
-    ]
-    assert [f.owner for f in poll.finalists] == [
-        "Rogaland fylkeskommune",
-        "Stavanger IKT AS (Stavanger kommune)",
-        "Stavanger kommune",
-    ]
-    assert poll.finalists[2].pitch == "Lang ventetid på svar."
+    stage = seeded_order(chosen, "stage")  # a drawn stage order, not the chosen order
+    names = {county.id: "Skyss i lomma", company.id: "Felles innbyggerdialog",
+             plain.id: "Digital byggesak"}  # fmt: skip
+    owners = {county.id: "Rogaland fylkeskommune",
+              company.id: "Stavanger IKT AS (Stavanger kommune)",
+              plain.id: "Stavanger kommune"}  # fmt: skip
+    assert [f.name for f in poll.finalists] == [names[i] for i in stage]
+    assert [f.owner for f in poll.finalists] == [owners[i] for i in stage]
+    assert poll.finalists[stage.index(plain.id)].pitch == "Lang ventetid på svar."
     edition, _ = await contest.edition(YEAR)
     assert edition.poll_id == poll.id
 
@@ -624,17 +623,21 @@ async def test_the_finale_poll_is_made_and_pointed_to_in_one_audited_step(
     clock.enter(Stage.FINALE)
     await selection.select_finalists(ORGANISER, YEAR, [i.id for i in ideas])
     before = len(await contest.store.list_audit())
-    poll = await selection.create_finale_poll(ORGANISER, YEAR)
+    poll = await selection.create_finale_poll(ORGANISER, YEAR, seed="stage")
     entries = (await contest.store.list_audit())[before:]
     assert [(e.actor, e.action, e.subject) for e in entries] == [
         (ORGANISER, "poll.create", f"poll:{poll.id}"),
         (ORGANISER, "edition.update", f"edition:{YEAR}"),
+        (ORGANISER, "finalists.stage_order", f"finalists:{YEAR}"),
     ]
-    assert entries[0].after["finalists"] == ["En", "To", "Tre"]
+    stage = seeded_order([i.id for i in ideas], "stage")  # drawn, with its seed recorded
+    names = {i.id: i.title for i in ideas}
+    assert entries[0].after["finalists"] == [names[i] for i in stage]
+    assert entries[2].after == {"seed": "stage", "idea_ids": list(stage)}
     assert (entries[1].before["poll_id"], entries[1].after["poll_id"]) == (None, poll.id)
-    assert entries[0].at == entries[1].at
+    assert entries[0].at == entries[1].at == entries[2].at
     await selection.create_finale_poll(ORGANISER, YEAR)  # again: the same poll, no entry
-    assert len(await contest.store.list_audit()) == before + 2
+    assert len(await contest.store.list_audit()) == before + 3
 
 
 async def test_an_edition_with_two_finalists_makes_a_poll_for_two(
@@ -656,7 +659,7 @@ async def test_an_edition_with_two_finalists_makes_a_poll_for_two(
     clock.enter(Stage.FINALE)
     await selection.select_finalists(ORGANISER, 2023, [i.id for i in ideas])
     poll = await selection.create_finale_poll(ORGANISER, 2023)
-    assert poll.winners == 2 and [f.name for f in poll.finalists] == ["En", "To"]
+    assert poll.winners == 2 and sorted(f.name for f in poll.finalists) == ["En", "To"]
 
 
 async def test_an_ideas_audit_entry_keeps_what_changed_and_stays_small(

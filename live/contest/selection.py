@@ -33,7 +33,7 @@ from live.contest.records import (
     transact,
 )
 from live.errors import N_, BadRequest, Conflict, Forbidden, NotFound
-from live.finale import polls
+from live.finale import polls, stage_order
 from live.store.base import StaleRecord
 from live.store.models import Poll, RecordWrite, Role, User
 from live.store.timestamps import now_iso
@@ -264,20 +264,28 @@ class Selection:
 
         await transact(self.store, select, actor=actor)
 
-    async def create_finale_poll(self, actor: str, year: int) -> Poll:
+    async def create_finale_poll(self, actor: str, year: int, seed: str | None = None) -> Poll:
         """The finale poll from the selected finalists, once: the poll is made (and
         audited) in the same atomic step that points the edition to it, on condition that
         neither the edition nor the finalists changed since they were read. Two clicks in
-        any processes make one poll; the later one gets that poll."""
+        any processes make one poll; the later one gets that poll.
+
+        The finalists are listed in a drawn stage order, not the jury's ranking order
+        (which would favour the jury's first): drawn from `seed` (a fresh one when None),
+        which the same step records in the audited `finalists.stage_order` write, so
+        anyone can redo the draw (`stage_order.seeded_order`)."""
+        seed = seed or stage_order.new_seed()
         for attempt in range(RETRIES):
             reads = Reads(self.store)
             edition = await self._read_edition(reads, year)
             if edition.poll_id is not None:
                 return await self.store.get_poll(edition.poll_id)
-            chosen = ((await reads.get("finalists", str(year))) or {}).get("idea_ids", [])
+            selected = (await reads.get("finalists", str(year))) or {}
+            chosen = selected.get("idea_ids", [])
             if not chosen:
                 raise Conflict(N_("Choose the finalists first."))
-            ideas = [await self.contest.idea(idea_id) for idea_id in chosen]
+            drawn = stage_order.seeded_order(chosen, seed)
+            ideas = [await self.contest.idea(idea_id) for idea_id in drawn]
             draft = polls.check_draft(
                 edition.title, Method.SINGLE, None,  # winners: 3, or fewer finalists if fewer
                 [{"name": i.title, "owner": _shortened(i.owner_label, polls.OWNER_MAX),
@@ -291,7 +299,15 @@ class Selection:
                 "edition.update",
                 poll_field="poll_id",
             )
-            finalists = RecordWrite("finalists", str(year), reads.version("finalists", str(year)))
+            order = {"seed": seed, "idea_ids": list(drawn)}
+            finalists = RecordWrite(
+                "finalists",
+                str(year),
+                reads.version("finalists", str(year)),
+                {**selected, "stage_order": order},
+                "finalists.stage_order",
+                change=(None, order),
+            )
             try:
                 return await self.store.create_poll(
                     draft, actor=actor, records=[pointer, finalists]

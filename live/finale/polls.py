@@ -12,11 +12,14 @@ from typing import Any
 
 from live import tally
 from live.errors import N_, BadRequest, Conflict
+from live.inputs import parse_whole
 from live.store.models import (
+    Eligibility,
     FinalistDraft,
     LockedResult,
     Poll,
     PollDraft,
+    PollSettings,
     PollStatus,
     Snapshot,
     TieResolution,
@@ -35,6 +38,8 @@ OWNER_MAX = 200
 NOTE_MAX = 500
 COUNTDOWN_MIN_SECONDS = 5
 COUNTDOWN_MAX_SECONDS = 3600
+EXPECTED_VOTERS_MAX = 100_000
+SETTING_FIELDS = ("eligibility", "max_choices", "tie_rule", "expected_voters")
 
 
 def _text(value: object, field: str, limit: int, required: bool) -> str:
@@ -53,15 +58,21 @@ def _text(value: object, field: str, limit: int, required: bool) -> str:
 
 
 def check_draft(
-    title: object, method: object, winners: object, finalists: Sequence[Mapping[str, object]]
+    title: object,
+    method: object,
+    winners: object,
+    finalists: Sequence[Mapping[str, object]],
+    settings: Mapping[str, object] | None = None,
 ) -> PollDraft:
-    """A valid `PollDraft` from loose input, or BadRequest naming the field at fault."""
+    """A valid `PollDraft` from loose input, or BadRequest naming the field at fault.
+
+    `settings` holds the loose `SETTING_FIELDS` (absent, None or "": the default)."""
     clean_title = _text(title, "title", TITLE_MAX, required=True)
     try:
         clean_method = Method(str(method)) if method else Method.SINGLE
     except ValueError:
         raise BadRequest(
-            N_("The method %(value)s is unknown: use single or ranked."),
+            N_("The method %(value)s is unknown: use single, ranked or approval."),
             field="method", value=method,
         ) from None  # fmt: skip
     if not MIN_FINALISTS <= len(finalists) <= MAX_FINALISTS:
@@ -95,7 +106,70 @@ def check_draft(
                 N_("The number of winners must be from 1 to %(max)s, not %(value)s."),
                 field="winners", max=len(drafts), value=winners,
             )  # fmt: skip
-    return PollDraft(clean_title, clean_method, clean_winners, tuple(drafts))
+    clean_settings = check_settings(clean_method, len(drafts), settings or {})
+    return PollDraft(clean_title, clean_method, clean_winners, tuple(drafts), clean_settings)
+
+
+def _absent(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _whole(value: object) -> int | None:
+    """A whole number from JSON (an int) or a form (ASCII digits), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return parse_whole(value, 7) if isinstance(value, str) else None
+
+
+def check_settings(method: Method, finalists: int, raw: Mapping[str, object]) -> PollSettings:
+    """The poll's settings from loose input, or BadRequest naming the field at fault."""
+    eligibility, rule, limit = raw.get("eligibility"), raw.get("tie_rule"), raw.get("max_choices")
+    try:
+        clean_eligibility = (
+            Eligibility.OPEN if _absent(eligibility) else Eligibility(str(eligibility))
+        )
+    except ValueError:
+        raise BadRequest(
+            N_("Who may vote (eligibility) must be open or badge, not %(value)s."),
+            field="eligibility", value=eligibility,
+        ) from None  # fmt: skip
+    try:
+        clean_rule = TieRule.LOTS if _absent(rule) else TieRule(str(rule))
+    except ValueError:
+        raise BadRequest(
+            N_("The tie rule (tie_rule) must be lots or decision, not %(value)s."),
+            field="tie_rule", value=rule,
+        ) from None  # fmt: skip
+    clean_limit = None
+    if method is Method.APPROVAL:
+        clean_limit = _whole(limit)
+        if clean_limit is None or not 1 <= clean_limit < finalists:
+            raise BadRequest(
+                N_("Approval voting needs max_choices: how many finalists a voter may "
+                   "approve, a whole number from 1 to %(max)s."),
+                field="max_choices", max=finalists - 1,
+            )  # fmt: skip
+    elif not _absent(limit):
+        raise BadRequest(
+            N_("max_choices is only for approval voting; leave it out for %(method)s."),
+            field="max_choices", method=method.value,
+        )  # fmt: skip
+    expected = check_expected_voters(raw.get("expected_voters"))
+    return PollSettings(clean_eligibility, clean_limit, clean_rule, expected)
+
+
+def check_expected_voters(value: object) -> int | None:
+    """The number of voters an organiser expects (None: not said), or BadRequest."""
+    if _absent(value):
+        return None
+    number = _whole(value)
+    if number is None or not 1 <= number <= EXPECTED_VOTERS_MAX:
+        raise BadRequest(
+            N_("The expected number of voters (expected_voters) must be a whole number "
+               "from 1 to %(max)s."),
+            field="expected_voters", max=EXPECTED_VOTERS_MAX,
+        )  # fmt: skip
+    return number
 
 
 def parse_choices(poll: Poll, raw: Sequence[str]) -> tuple[int, ...]:
@@ -106,7 +180,8 @@ def parse_choices(poll: Poll, raw: Sequence[str]) -> tuple[int, ...]:
     except ValueError:
         raise BadRequest(N_("That choice is not one of the finalists."), field="choice") from None
     try:
-        tally.check_choices(poll.method, poll.finalist_ids, choices)
+        choices = tally.normal_choices(poll.method, choices)
+        tally.check_choices(poll.method, poll.finalist_ids, choices, poll.settings.max_choices)
     except ValueError as problem:
         reason = str(problem)
         if reason == "no choice":
@@ -114,7 +189,7 @@ def parse_choices(poll: Poll, raw: Sequence[str]) -> tuple[int, ...]:
         if reason == "too many choices":
             raise BadRequest(
                 N_("You can choose at most %(max)s."), field="choice",
-                max=tally.max_choices(poll.method),
+                max=poll.choice_limit,
             ) from None  # fmt: skip
         if reason == "duplicate choice":
             raise BadRequest(
@@ -245,14 +320,44 @@ def countdown_seconds(value: object) -> int | None:
     return number
 
 
+_ANNOUNCED = {
+    TieRule.LOTS: N_(
+        "This poll announced that a tie is settled by drawing lots, so no decision can be "
+        "recorded instead."
+    ),
+    TieRule.DECISION: N_(
+        "This poll announced that a tie is settled by the organisers' recorded decision, so "
+        "lots cannot be drawn instead."
+    ),
+}
+
+
+def check_note(value: object) -> str:
+    """A recorded decision's note (who decided, and why): required, at most NOTE_MAX."""
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(N_("%(field)s must be text."), field="note")
+    text = " ".join((value or "").split())
+    if not text:
+        raise BadRequest(N_("Say who decided and why, in the note."), field="note")
+    if len(text) > NOTE_MAX:
+        raise BadRequest(
+            N_("%(field)s is too long: at most %(limit)s characters."), field="note", limit=NOTE_MAX
+        )
+    return text
+
+
 def make_resolution(
     poll: Poll, locked: LockedResult, rule: str, order: Sequence[int], note: str, who: str
 ) -> TieResolution:
-    """A checked tie resolution: `lots` draws the order from a fresh recorded seed."""
+    """A checked tie resolution: `lots` draws the order from a fresh recorded seed.
+
+    Only the rule the poll announced (`poll.tie_rule`) is taken: Conflict otherwise."""
     try:
         clean_rule = TieRule(rule)
     except ValueError:
         raise BadRequest(N_("The rule must be lots or decision."), field="rule") from None
+    if clean_rule is not poll.tie_rule:
+        raise Conflict(_ANNOUNCED[poll.tie_rule], field="rule")
     try:
         group = tally.check_resolution(locked.standings, poll.winners, order)
     except ValueError:

@@ -8,13 +8,13 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import NoMatchFound, Route
 
 from live import i18n
 from live.errors import N_, BadRequest, Forbidden, LiveError, TooManyRequests, Unauthorized
-from live.finale import polls
+from live.finale import polls, stage_order
 from live.finale.finalist_import import RowProblem, parse_finalists
-from live.store.models import Poll, PollDraft, Role, Session
+from live.store.models import Eligibility, Poll, PollDraft, PollStatus, Role, Session
 from live.tokens import digest, new_secret
 from live.web.auth import (
     FORM_EXPIRED,
@@ -126,7 +126,27 @@ async def dashboard(request: Request) -> Response:
     if session.user.role not in STAGE_CREW:
         return RedirectResponse("/admin/contest", status_code=303)
     found = await services(request).store.list_polls()
-    return render_admin(request, "admin/dashboard.html", session, polls=found)
+    links = {poll.id: poll_links(request, poll) for poll in found}
+    return render_admin(request, "admin/dashboard.html", session, polls=found, links=links)
+
+
+def poll_links(request: Request, poll: Poll) -> list[tuple[str, str]]:
+    """The pages of a poll beside its console, as (label, path): the badges of a badge
+    poll, and once closed the printable results and the public bulletin. A page whose
+    module is not wired in is left out."""
+    wanted: list[tuple[str, str, dict[str, Any]]] = []
+    if poll.eligibility is Eligibility.BADGE:
+        wanted.append((N_("Badges"), "poll_badges", {"poll_id": poll.id}))
+    if poll.status is PollStatus.CLOSED:
+        wanted.append((N_("Printable results"), "results_print", {"poll_id": poll.id}))
+        wanted.append((N_("Public bulletin"), "bulletin_page", {"code": poll.code}))
+    found = []
+    for label, name, params in wanted:
+        try:
+            found.append((i18n.gettext(label), str(request.app.url_path_for(name, **params))))
+        except NoMatchFound:
+            continue
+    return found
 
 
 class _FileProblems(BadRequest):
@@ -145,7 +165,18 @@ async def _draft_from_upload(form: FormData) -> PollDraft:
     finalists, problems = parse_finalists(upload.filename, await upload.read())
     if problems:
         raise _FileProblems(problems)
-    return polls.check_draft(form.get("title"), form.get("method"), form.get("winners"), finalists)
+    return polls.check_draft(
+        form.get("title"), form.get("method"), form.get("winners"), finalists, _settings(form)
+    )
+
+
+def _settings(form: FormData) -> dict[str, object]:
+    """The poll's settings from the form. The k field is always on the form (it works
+    without a script), so it is read only when the method is approval."""
+    values: dict[str, object] = {field: form.get(field) for field in polls.SETTING_FIELDS}
+    if form.get("method") != "approval":
+        values["max_choices"] = None
+    return values
 
 
 def _problem_texts(error: LiveError) -> list[str]:
@@ -161,16 +192,29 @@ def _draft_from_form(form: FormData) -> PollDraft:
                   for key in ("name", "pitch", "owner")}  # fmt: skip
         if any(fields.values()):
             finalists.append(fields)
-    return polls.check_draft(form.get("title"), form.get("method"), form.get("winners"), finalists)
+    return polls.check_draft(
+        form.get("title"), form.get("method"), form.get("winners"), finalists, _settings(form)
+    )
 
 
 def _form_values(form: FormData | None, poll: Poll | None) -> dict[str, Any]:
     """What the poll form shows: the submitted values after an error, else the poll's."""
     if form is not None:
         return {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile)}
-    values: dict[str, Any] = {"title": "", "method": "single", "winners": "3"}
+    values: dict[str, Any] = {"title": "", "method": "single", "winners": "3",
+                              "eligibility": "open", "tie_rule": "lots"}  # fmt: skip
     if poll is not None:
-        values = {"title": poll.title, "method": poll.method.value, "winners": str(poll.winners)}
+        settings = poll.settings
+        values = {
+            "title": poll.title,
+            "method": poll.method.value,
+            "winners": str(poll.winners),
+            "eligibility": settings.eligibility.value,
+            "tie_rule": settings.tie_rule.value,
+            "max_choices": "" if settings.max_choices is None else str(settings.max_choices),
+            "expected_voters": "" if settings.expected_voters is None
+            else str(settings.expected_voters),
+        }  # fmt: skip
         for number, finalist in enumerate(poll.finalists, start=1):
             values |= {f"name_{number}": finalist.name, f"pitch_{number}": finalist.pitch,
                        f"owner_{number}": finalist.owner}  # fmt: skip
@@ -183,7 +227,8 @@ async def _poll_form(request: Request, poll: Poll | None) -> Response:
     store = services(request).store
     form = await request.form(**FORM_LIMITS) if request.method == "POST" else None
     if form is None:
-        return render_admin(request, "admin/poll_form.html", session, poll=poll,
+        drawn = poll is not None and request.query_params.get("drawn") == "1"
+        return render_admin(request, "admin/poll_form.html", session, poll=poll, drawn=drawn,
                        values=_form_values(None, poll), error=None, problems=[])  # fmt: skip
     try:
         check_csrf(session, form)
@@ -224,6 +269,19 @@ async def edit_poll(request: Request) -> Response:
     )
 
 
+async def draw_stage_order(request: Request) -> Response:
+    """Draw a draft's stage order (it can be drawn again until voting opens)."""
+    session = await require_session(request, ORGANISERS)
+    form = await request.form(**FORM_LIMITS)
+    check_csrf(session, form)
+    store = services(request).store
+    poll = await store.get_poll(request.path_params["poll_id"])
+    order = stage_order.drawn_order(poll)
+    await store.update_poll(poll.id, stage_order.draft_of(poll, order), actor=session.user.email)
+    edit = request.app.url_path_for("edit_poll", poll_id=poll.id)
+    return RedirectResponse(f"{edit}?drawn=1", status_code=303)
+
+
 routes = [
     Route("/admin/login", login_page, methods=["GET"], name="login"),
     Route("/admin/login", login, methods=["POST"]),
@@ -231,4 +289,6 @@ routes = [
     Route("/admin", dashboard, name="dashboard"),
     Route("/admin/polls/new", new_poll, methods=["GET", "POST"], name="new_poll"),
     Route("/admin/polls/{poll_id:id}/edit", edit_poll, methods=["GET", "POST"], name="edit_poll"),
+    Route("/admin/polls/{poll_id:id}/edit/draw-order", draw_stage_order, methods=["POST"],
+          name="draw_stage_order"),
 ]  # fmt: skip

@@ -14,9 +14,9 @@ from starlette.routing import Route
 
 from live import inputs
 from live.errors import N_, BadRequest, Conflict
-from live.finale import polls
+from live.finale import bulletin, polls, stage_order
 from live.store.base import AlreadyDone
-from live.store.models import AuditEntry, Poll, PollDraft, PollStatus
+from live.store.models import AuditEntry, BallotRecord, Exclusion, Poll, PollDraft, PollStatus
 from live.web.auth import ORGANISERS, STAGE_CREW, require_api_user
 from live.web.openapi import openapi_document
 from live.web.services import services
@@ -34,6 +34,11 @@ def poll_view(request: Request, poll: Poll) -> dict[str, Any]:
         "title": poll.title,
         "method": poll.method.value,
         "winners": poll.winners,
+        "eligibility": poll.eligibility.value,
+        "max_choices": poll.settings.max_choices,
+        "choice_limit": poll.choice_limit,
+        "tie_rule": poll.tie_rule.value,
+        "expected_voters": poll.settings.expected_voters,
         "status": poll.status.value,
         "hide_counts": poll.hide_counts,
         "revealed": poll.revealed,
@@ -69,7 +74,10 @@ def _draft_from(body: dict[str, Any]) -> PollDraft:
     if not isinstance(finalists, list):
         raise BadRequest(N_("finalists must be a list of objects with a name."),
                          field="finalists")  # fmt: skip
-    return polls.check_draft(body.get("title"), body.get("method"), body.get("winners"), finalists)
+    settings = {field: body.get(field) for field in polls.SETTING_FIELDS}
+    return polls.check_draft(
+        body.get("title"), body.get("method"), body.get("winners"), finalists, settings
+    )
 
 
 async def create_poll(request: Request) -> Response:
@@ -93,10 +101,42 @@ async def get_poll(request: Request) -> Response:
 
 
 async def update_poll(request: Request) -> Response:
+    """Replace a draft; settings, like the rest, are fixed once the poll opens (409)."""
     user = await require_api_user(request, ORGANISERS)
     draft = _draft_from(await _json_object(request))
     poll = await services(request).store.update_poll(_poll_id(request), draft, actor=user.email)
     return JSONResponse(poll_view(request, poll))
+
+
+async def expected_voters(request: Request) -> Response:
+    """`{"expected_voters": N}` (1 to 100,000) or null: a figure for the console, in any
+    status."""
+    user = await require_api_user(request, ORGANISERS)
+    body = await _json_object(request)
+    if "expected_voters" not in body:
+        raise BadRequest(N_("Send expected_voters: a whole number, or null."),
+                         field="expected_voters")  # fmt: skip
+    expected = polls.check_expected_voters(body["expected_voters"])
+    poll = await services(request).store.set_expected_voters(
+        _poll_id(request), expected, actor=user.email
+    )
+    return JSONResponse(poll_view(request, poll))
+
+
+async def set_stage_order(request: Request) -> Response:
+    """`{"order": [finalist ids]}` (the organiser's choice) or `{"draw": true}`: the
+    stage's order of a draft. The finalists are saved anew, so their ids may change: the
+    answer has the new ones."""
+    user = await require_api_user(request, ORGANISERS)
+    body = await _json_object(request)
+    store = services(request).store
+    poll = await store.get_poll(_poll_id(request))
+    draw = body.get("draw", False)
+    if ("order" in body) == (draw is True) or not isinstance(draw, bool):
+        raise BadRequest(N_("Send either order (finalist ids) or draw: true."), field="order")
+    order = stage_order.drawn_order(poll) if draw else stage_order.check_order(poll, body["order"])
+    saved = await store.update_poll(poll.id, stage_order.draft_of(poll, order), actor=user.email)
+    return JSONResponse(poll_view(request, saved))
 
 
 async def open_poll(request: Request) -> Response:
@@ -175,7 +215,8 @@ async def results(request: Request) -> Response:
     snapshot = await store.snapshot(_poll_id(request))
     poll = snapshot.poll
     locked = await store.get_result(poll.id) if poll.status is PollStatus.CLOSED else None
-    return JSONResponse(polls.result_view(poll, snapshot, locked))
+    digest = await bulletin.digest_for(store, poll)
+    return JSONResponse({**polls.result_view(poll, snapshot, locked), "digest": digest})
 
 
 async def resolve_tie(request: Request) -> Response:
@@ -192,10 +233,56 @@ async def resolve_tie(request: Request) -> Response:
     if not isinstance(note, str):
         raise BadRequest(N_("note must be text."), field="note")
     locked = await store.get_result(poll.id)
-    resolution = polls.make_resolution(poll, locked, str(body.get("rule")), order, note, user.email)
+    rule = body.get("rule") or poll.tie_rule.value  # the announced rule when left out
+    resolution = polls.make_resolution(poll, locked, str(rule), order, note, user.email)
     locked = await store.resolve_tie(poll.id, resolution)
     snapshot = await store.snapshot(poll.id)
     return JSONResponse(polls.result_view(snapshot.poll, snapshot, locked), status_code=201)
+
+
+def exclusion_view(exclusion: Exclusion) -> dict[str, Any]:
+    return {
+        "id": exclusion.id,
+        "note": exclusion.note,
+        "decided_by": exclusion.decided_by,
+        "decided_at": exclusion.decided_at,
+        "ballots": exclusion.ballots,
+    }
+
+
+def _counting_flagged(ballots: list[BallotRecord]) -> list[dict[str, Any]]:
+    return [
+        {"receipt": b.receipt, "updated_at": b.updated_at}
+        for b in ballots
+        if b.flagged and b.excluded_by is None
+    ]
+
+
+async def flagged(request: Request) -> Response:
+    """The flagged ballots that still count (receipts and times, never choices), and the
+    exclusions decided so far."""
+    await require_api_user(request, ORGANISERS)
+    store = services(request).store
+    counting = _counting_flagged(await store.list_ballots(_poll_id(request)))
+    decided = await store.list_exclusions(_poll_id(request))
+    return JSONResponse(
+        {
+            "ballots": counting,
+            "count": len(counting),
+            "exclusions": [exclusion_view(e) for e in decided],
+        }
+    )
+
+
+async def exclude_flagged(request: Request) -> Response:
+    """`{"note": "who decided, and why"}`: take every flagged ballot that counts out of an
+    open poll's count, as a recorded decision (409 unless open, or when none is flagged)."""
+    user = await require_api_user(request, ORGANISERS)
+    note = polls.check_note((await _json_object(request)).get("note"))
+    exclusion = await services(request).store.exclude_flagged(
+        _poll_id(request), note, actor=user.email
+    )
+    return JSONResponse(exclusion_view(exclusion), status_code=201)
 
 
 def audit_view(entry: AuditEntry) -> dict[str, Any]:
@@ -254,5 +341,9 @@ routes = [
     Route("/api/polls/{poll_id:id}/show-results", show_results, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/results", results, methods=["GET"]),
     Route("/api/polls/{poll_id:id}/ties", resolve_tie, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/expected-voters", expected_voters, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/stage-order", set_stage_order, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/flagged", flagged, methods=["GET"]),
+    Route("/api/polls/{poll_id:id}/exclusions", exclude_flagged, methods=["POST"]),
     Route("/api/audit", audit, methods=["GET"]),
 ]
