@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
@@ -489,7 +490,9 @@ def test_a_whole_show_walked_through(show: Show, artifacts: Path) -> None:
     expect(voter.locator("#state")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
     expect(voter.locator("#countdown")).to_be_visible(timeout=WAIT_MS)
     shoot(voter, "open-voter-ballot")
-    voter.locator("label.choice").first.click()
+    # Each voter sees the finalists in an order of their own: pick the leader by name, or
+    # a vote for another could tie place 2 and add the tie's buttons to the console.
+    voter.locator("label.choice").filter(has_text=FINALISTS[0]["name"]).click()
     voter.locator("#ballot button[type=submit]").click()
     expect(voter.locator("#confirmation")).to_be_visible(timeout=WAIT_MS)
     shoot(voter, "open-voter-voted")
@@ -553,4 +556,114 @@ def test_a_whole_show_walked_through(show: Show, artifacts: Path) -> None:
     shoot(laptop, "full-result-laptop")
     shoot(stage, "full-result-stage")
     nothing_moved("full")
+    show.check_problems()
+
+
+# --- the hall panel: a stuffer raises the alert, the organiser takes its ballots out --------
+
+ALERT_PER_MINUTE = 5
+HONEST, STUFFED = 3, 12  # one address: tokens 6 to 15 come after the alert rate, flagged
+
+
+@pytest.fixture
+def stuffed_show(tmp_path: Path, browser: Browser) -> Iterator[Show]:
+    server = ServerProcess(tmp_path / "var", LIVE_TOKEN_ALERT_PER_MINUTE=str(ALERT_PER_MINUTE))
+    server.start()
+    token = server.organiser_token(ORGANISER)
+    server.live("create-user", HOST, "--role", "host", LIVE_PASSWORD=PASSWORD)
+    made = Show(server, token, browser)
+    yield made
+    for context in made.contexts:
+        context.close()
+    server.stop()
+
+
+def stuff(server: ServerProcess, poll: dict[str, Any], index: int, number: int) -> None:
+    """A cookieless script: each vote with a brand-new voter token, all from one address."""
+    path = f"/p/{poll['code']}"
+    choice = str(poll["finalists"][index]["id"])
+    with httpx.Client(base_url=server.url, timeout=10) as script:
+        script.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        for _ in range(number):
+            token = script.get(path).cookies["live_voter"]
+            sent = script.post(
+                path,
+                data={"choice": choice},
+                headers={"Accept": "application/json", "Cookie": f"live_voter={token}"},
+            )
+            assert sent.status_code == 200, sent.text
+
+
+def test_the_hall_panel_shows_a_stuffer_and_the_organiser_takes_its_ballots_out(
+    stuffed_show: Show, artifacts: Path
+) -> None:
+    show = stuffed_show
+    poll = show.draft()
+    laptop = show.console(show.context(ORGANISER, "laptop"), poll, "laptop")
+    phone = show.console(show.context(HOST, "phone"), poll, "host phone")
+    expect(phone.locator("#expected-form")).to_have_count(0)
+    expect(phone.locator('[data-hall="exclude-step"]')).to_have_count(0)
+
+    laptop.locator("#expected-voters").fill("40")
+    laptop.locator('#expected-form button[type="submit"]').click()
+    turnout = laptop.locator("#hall-turnout")
+    expect(turnout).to_contain_text("40", timeout=WAIT_MS)
+    show.act(poll, "open")
+    show.vote(poll, [0] * HONEST)
+    expect(laptop.locator("#console-ballots")).to_have_text(str(HONEST), timeout=WAIT_MS)
+    expect(laptop.locator("#hall-alert")).to_be_hidden()
+    exclude_step = laptop.locator('[data-hall="exclude-step"]')
+    expect(exclude_step).to_be_disabled()
+
+    started = time.monotonic()
+    stuff(show.server, poll, 1, STUFFED)
+    stuffed_at = time.monotonic()
+    alert = laptop.locator("#hall-alert")
+    expect(alert).to_be_visible(timeout=6_500)
+    expect(phone.locator("#hall-alert")).to_be_visible(timeout=6_500)
+    shown_after = time.monotonic() - stuffed_at
+    print(f"\n{STUFFED} stuffed votes took {(stuffed_at - started) * 1000:.0f} ms; the alert"
+          f" showed {shown_after * 1000:.0f} ms after the last")  # fmt: skip
+    expect(alert).to_contain_text(str(ALERT_PER_MINUTE + 1))  # the rate when it was raised
+    expect(laptop.locator("#hall-alerts li")).to_contain_text("127.0.0.1")
+    flagged = HONEST + STUFFED - ALERT_PER_MINUTE
+    expect(laptop.locator("#hall-flagged")).to_contain_text(str(flagged), timeout=WAIT_MS)
+    expect(turnout).to_contain_text(f"{HONEST + STUFFED} ")
+    expect(laptop.locator("#hall-tokens")).to_contain_text(str(HONEST + STUFFED))
+    expect(laptop.locator("#console-ballots")).to_have_text(str(HONEST + STUFFED))
+    expect(exclude_step).to_be_enabled()
+    laptop.locator("#hall").scroll_into_view_if_needed()
+    laptop.screenshot(path=str(artifacts / "console-hall-alert-laptop.png"), full_page=True)
+    phone.locator("#hall").scroll_into_view_if_needed()
+    phone.screenshot(path=str(artifacts / "console-hall-alert-phone.png"), full_page=True)
+
+    no_script = show.context(ORGANISER, "phone", javascript=False)
+    step = show.page(no_script, f"/admin/polls/{poll['id']}?confirm=exclude", "no script")
+    expect(step.locator("#confirm-exclude tbody tr")).to_have_count(flagged)
+    step.locator("#confirm-exclude").screenshot(path=str(artifacts / "console-exclude-nojs.png"))
+
+    exclude_step.click()
+    dialog, confirm = laptop.locator("#exclude-dialog"), laptop.locator("#exclude-confirm")
+    expect(dialog).to_be_visible()
+    expect(confirm).to_be_disabled()
+    expect(dialog.locator(".flagged-table tbody tr")).to_have_count(flagged)
+    note = "Kari Nordmann (juryleder) og arrangøren: én adresse tok 15 nøkler på ett minutt"
+    dialog.locator("textarea").fill(note)
+    expect(confirm).to_be_enabled(timeout=WAIT_MS)
+    laptop.screenshot(path=str(artifacts / "console-exclude-dialog-laptop.png"))
+    confirm.click()
+    expect(dialog).not_to_be_visible(timeout=WAIT_MS)
+    counted = HONEST + STUFFED - flagged
+    for page in (laptop, phone):
+        expect(page.locator("#console-ballots")).to_have_text(str(counted), timeout=WAIT_MS)
+        expect(page.locator("#hall-exclusions")).to_contain_text(note, timeout=6_500)
+    expect(laptop.locator("#hall-flagged")).to_contain_text("0")
+    expect(exclude_step).to_be_disabled()
+    rows = laptop.locator("#console-tally tbody tr")
+    expect(rows.filter(has_text=FINALISTS[1]["name"])).to_contain_text(
+        str(ALERT_PER_MINUTE - HONEST)
+    )
+    assert show.poll(poll)["status"] == "open"
+    laptop.locator("#hall").scroll_into_view_if_needed()
+    laptop.screenshot(path=str(artifacts / "console-hall-excluded-laptop.png"), full_page=True)
     show.check_problems()

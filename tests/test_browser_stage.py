@@ -328,6 +328,7 @@ def test_the_podium_animates_only_the_place_just_revealed(
     for frame in frames[closed_at:done_at]:
         assert "tally" not in frame, "the stream sent counts before the reveal was over"
         assert all("score" not in entry for entry in frame.get("podium", []))
+        assert "digest" not in frame, "the stream sent the digest before the reveal was over"
 
     api(server, token, "POST", f"/api/polls/{poll['id']}/show-results", json={"shown": True})
     expect(stage).to_have_attribute("data-mode", "results", timeout=WAIT_MS)
@@ -529,3 +530,62 @@ def test_reduced_motion_moves_nothing(server: ServerProcess, token: str, browser
         expect(page.locator("#podium li")).to_have_class("first")
     finally:
         context.close()
+
+
+# --- the rules before the vote, the digest after the reveal ---------------------------------
+
+
+def test_the_rules_before_the_vote_and_the_digest_after_the_reveal(
+    server: ServerProcess, token: str, projector: BrowserContext, artifacts: Path
+) -> None:
+    finalists = [{"name": name} for name in ("Alfa", "Bravo", "Charlie", "Delta")]
+    body = {"title": "Finalen", "finalists": finalists, "method": "approval",
+            "max_choices": 2, "tie_rule": "decision"}  # fmt: skip
+    poll = api(server, token, "POST", "/api/polls", json=body)
+    page = projector.new_page()
+    problems = watch_errors(page)
+    frames: list[dict[str, Any]] = []
+    page.on("websocket", lambda socket: socket.on(
+        "framereceived", lambda payload: frames.append(json.loads(payload))))  # fmt: skip
+    page.goto(poll["stage_url"])
+    rules = page.locator("#stage-rules")
+    wanted = label(page, "rule-approval").replace("{number}", "2")
+    wanted += " · " + label(page, "tie-decision")
+    expect(rules).to_have_text(wanted)
+    expect(rules).to_be_visible()
+    expect(page.locator("#stage-digest")).to_be_hidden()
+    page.wait_for_function(SETTLED_JS, timeout=WAIT_MS)
+    page.screenshot(path=str(artifacts / "stage-rules-draft.png"))
+
+    api(server, token, "POST", f"/api/polls/{poll['id']}/open")
+    expect(page.locator("#stage")).to_have_attribute("data-status", "open", timeout=WAIT_MS)
+    expect(rules).to_have_text(wanted)
+    expect(rules).to_be_visible()
+    cast_votes(server, poll, {0: 3, 1: 2, 2: 1})
+    api(server, token, "POST", f"/api/polls/{poll['id']}/close")
+    expect(page.locator("#stage")).to_have_attribute("data-status", "closed", timeout=WAIT_MS)
+    expect(rules).to_be_hidden()
+    for place in (3, 2):
+        reveal(server, token, poll, place)
+    expect(page.locator("#podium li")).to_have_count(2, timeout=WAIT_MS)
+    expect(page.locator("#stage-digest")).to_be_hidden()
+    reveal(server, token, poll, 1)
+    digest = api(server, token, "GET", f"/api/polls/{poll['id']}/bulletin")["digest"]
+    algorithm, hexdigest = digest.split(":")
+    shown = page.locator("#stage-digest")
+    expect(shown).to_be_visible(timeout=WAIT_MS)
+    expect(shown).to_contain_text(f"{algorithm}:{hexdigest[:8]}…{hexdigest[-4:]}")
+    expect(shown).to_contain_text(f"/p/{poll['code']}/bulletin")
+    page.wait_for_function(SETTLED_JS, timeout=WAIT_MS)
+    page.screenshot(path=str(artifacts / "stage-digest.png"))
+    done_at = next(i for i, frame in enumerate(frames) if frame.get("reveal_complete"))
+    assert not [f for f in frames[:done_at] if "digest" in f], "the digest came early"
+    assert frames[done_at]["digest"] == digest
+    page.reload()
+    expect(page.locator("#stage-digest")).to_contain_text(hexdigest[:8])
+    assert problems == []
+
+    badge = api(server, token, "POST", "/api/polls", json={**body, "eligibility": "badge"})
+    page.goto(badge["stage_url"])
+    expect(page.locator("#stage-rules")).to_contain_text(label(page, "badge"))
+    page.close()

@@ -10,8 +10,10 @@ import pytest
 
 from live.finale.views import console_view, counts_visible, phone_view, stage_view
 from live.store.models import (
+    Eligibility,
     Finalist,
     Poll,
+    PollSettings,
     PollStatus,
     Snapshot,
     TieResolution,
@@ -21,6 +23,7 @@ from live.tally import Method
 
 FINALISTS = tuple(Finalist(i, f"Finalist {i}", "", f"Kommune {i}") for i in range(1, 6))
 COUNTS = (((1,), 5), ((2,), 4), ((3,), 3), ((4,), 1))
+DIGEST = "sha256:" + "1a2b3c4d" * 8
 
 
 def poll(**changes: object) -> Poll:
@@ -44,12 +47,15 @@ def snapshot(
 def test_from_closing_until_the_last_reveal_the_stage_shows_no_counts(
     hidden: bool, revealed: int
 ) -> None:
-    view = stage_view(snapshot(status=PollStatus.CLOSED, hide_counts=hidden, revealed=revealed))
+    closed = snapshot(status=PollStatus.CLOSED, hide_counts=hidden, revealed=revealed)
+    view = stage_view(closed, DIGEST)
     assert "tally" not in view and not counts_visible(snapshot(status=PollStatus.CLOSED))
     assert all("score" not in entry for entry in view["podium"])
     assert [entry["place"] for entry in view["podium"]] == [3, 2][:revealed]
     assert view["ballots"] == 13  # the number of ballots is no secret
     assert "score" not in json.dumps(view)
+    assert "digest" not in view and "sha256" not in json.dumps(view)  # nor the bulletin's
+    assert "sha256" not in json.dumps(console_view(closed)) + json.dumps(phone_view(closed))
 
 
 def test_after_the_reveal_the_stage_follows_hide_counts() -> None:
@@ -116,3 +122,38 @@ def test_the_console_sees_counts_ties_and_the_next_step() -> None:
     assert ready["next"] == {"step": "reveal", "place": 2}
     assert ready["podium"][0]["score"] == 3  # the console sees the revealed place's score
     assert console_view(snapshot(status=PollStatus.CLOSED, revealed=3))["next"] == {"step": "done"}
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_the_digest_reaches_the_stage_once_the_reveal_is_complete_and_never_before(
+    hidden: bool,
+) -> None:
+    for status in (PollStatus.DRAFT, PollStatus.OPEN):
+        early = stage_view(snapshot(status=status, hide_counts=hidden), DIGEST)
+        assert "digest" not in early and "sha256" not in json.dumps(early)
+    done = snapshot(status=PollStatus.CLOSED, revealed=3, hide_counts=hidden)
+    assert stage_view(done, DIGEST)["digest"] == DIGEST
+    assert "digest" not in stage_view(done)  # none yet: nothing is made up
+    assert "digest" not in phone_view(done)
+
+
+def test_the_stage_states_the_rules() -> None:
+    plain = stage_view(snapshot(status=PollStatus.DRAFT, counts=()))
+    assert {k: plain[k] for k in ("method", "max_choices", "tie_rule", "eligibility")} == {
+        "method": "single", "max_choices": 1, "tie_rule": "lots", "eligibility": "open",
+    }  # fmt: skip
+    ranked = stage_view(snapshot(method=Method.RANKED))
+    assert (ranked["method"], ranked["max_choices"]) == ("ranked", 3)
+    settings = PollSettings(Eligibility.BADGE, 2, TieRule.DECISION)
+    approval = stage_view(snapshot(method=Method.APPROVAL, settings=settings))
+    assert (approval["method"], approval["max_choices"]) == ("approval", 2)
+    assert (approval["tie_rule"], approval["eligibility"]) == ("decision", "badge")
+    assert console_view(snapshot(method=Method.APPROVAL, settings=settings))["max_choices"] == 2
+    assert "tie_rule" not in phone_view(snapshot())  # phones have the rules on the ballot
+
+
+def test_the_stage_keeps_the_polls_finalist_order() -> None:
+    shuffled = tuple(reversed(FINALISTS))
+    view = stage_view(snapshot(finalists=shuffled))
+    assert [f["id"] for f in view["finalists"]] == [5, 4, 3, 2, 1]
+    assert [row["finalist_id"] for row in view["tally"]][:3] == [1, 2, 3]  # by place

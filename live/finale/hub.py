@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from live.finale.views import KINDS, VIEWS
+from live.finale.views import KINDS, views_of
 from live.store import Store
 
 log = logging.getLogger("live.finale.hub")
@@ -143,7 +143,8 @@ class Hub:
         snapshot = await self._store.snapshot(feed.poll_id)
         if snapshot.poll.version == feed.version and feed.available and feed.ready.is_set():
             return
-        views = {kind: _dumps(view(snapshot)) for kind, view in VIEWS.items()}
+        made = await views_of(self._store, snapshot)
+        views = {kind: _dumps(view) for kind, view in made.items()}
         feed.publish(snapshot.poll.version, views, available=True)
 
     @staticmethod

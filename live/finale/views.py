@@ -10,6 +10,10 @@ of its kind (see `hub`):
   vote, so that thousands of phones get a message only when the show moves on.
 - **console**: the host's controls: everything, running or locked counts included. Sent
   only to organisers and hosts.
+
+The stage and console views also state the poll's rules (method, k, tie rule, who may vote). The
+bulletin's digest joins the stage view only once the reveal is complete: the stage never
+says more than the host has chosen to show (`views_of` fetches it).
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from __future__ import annotations
 from typing import Any
 
 from live import tally
+from live.finale.bulletin import digest_for
 from live.finale.polls import (
     decided_winners,
     open_ties_view,
     resolutions_view,
     standings_view,
 )
-from live.store.models import PollStatus, Snapshot, TieRule
+from live.store import Store
+from live.store.models import Poll, PollStatus, Snapshot, TieRule
 
 STAGE = "stage"
 PHONE = "phone"
@@ -73,8 +79,20 @@ def _podium(snapshot: Snapshot, with_scores: bool) -> list[dict[str, Any]]:
     return podium
 
 
-def stage_view(snapshot: Snapshot) -> dict[str, Any]:
-    """The public view: the stage screen and the public stream."""
+def rules(poll: Poll) -> dict[str, Any]:
+    """The poll's rules as the stage and the ballot state them: fixed once it opens."""
+    return {
+        "method": poll.method.value,
+        "max_choices": poll.choice_limit,
+        "tie_rule": poll.tie_rule.value,
+        "eligibility": poll.eligibility.value,
+    }
+
+
+def stage_view(snapshot: Snapshot, digest: str | None = None) -> dict[str, Any]:
+    """The public view: the stage screen and the public stream.
+
+    `digest` (the bulletin's) is carried only once the reveal is complete, never before."""
     poll = snapshot.poll
     visible = counts_visible(snapshot)
     message: dict[str, Any] = {
@@ -83,7 +101,7 @@ def stage_view(snapshot: Snapshot) -> dict[str, Any]:
         "ballots": snapshot.ballots,
         "code": poll.code,
         "title": poll.title,
-        "method": poll.method.value,
+        **rules(poll),
         "winners": poll.winners,
         "hide_counts": poll.hide_counts,
         "closes_at": poll.closes_at if poll.status is PollStatus.OPEN else None,
@@ -96,6 +114,8 @@ def stage_view(snapshot: Snapshot) -> dict[str, Any]:
     if visible:
         running = tally.count(poll.method, poll.finalist_ids, snapshot.counts)
         message["tally"] = standings_view(poll, running.standings)
+    if digest is not None and poll.reveal_complete:
+        message["digest"] = digest
     return message
 
 
@@ -151,4 +171,13 @@ def _next_step(
     return {"step": "done"}
 
 
-VIEWS = {STAGE: stage_view, PHONE: phone_view, CONSOLE: console_view}
+async def views_of(store: Store, snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """Every kind of view of one snapshot, the bulletin's digest on the stage included
+    once the reveal is complete (read only then: a closed poll's bulletin never changes)."""
+    poll = snapshot.poll
+    digest = await digest_for(store, poll) if poll.reveal_complete else None
+    return {
+        STAGE: stage_view(snapshot, digest),
+        PHONE: phone_view(snapshot),
+        CONSOLE: console_view(snapshot),
+    }

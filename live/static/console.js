@@ -2,6 +2,9 @@
 // Each button says what it wants ("open", "reveal place 3"), so a second tap or a second
 // console changes nothing; closing opens a dialog whose confirm button arms itself only
 // after a pause that a double tap cannot bridge (the server checks the pause too).
+// The hall panel (turnout, token rate, alerts, flagged ballots) reads every ballot, so it
+// is polled every few seconds instead of riding on the stream; taking flagged ballots
+// out is a second deliberate step like closing.
 (function () {
   "use strict";
   var root = document.getElementById("console");
@@ -15,6 +18,12 @@
   var delay = 250;
   var dialog = $("close-dialog");
   var armTimer = null;
+  var hall = $("hall");
+  var hallData = null;
+  var hallBusy = false;
+  var HALL_EVERY_MS = 5000;
+  var excludeDialog = $("exclude-dialog");
+  var excludeTimer = null;
 
   function text(el, value) { if (el && el.textContent !== value) el.textContent = value; }
 
@@ -107,6 +116,7 @@
   }
 
   function render(m) {
+    var before = state;
     state = m;
     var status = $("console-status");
     text(status, { draft: labels.lDraft, open: labels.lOpen, closed: labels.lClosed }[m.status] || "");
@@ -119,7 +129,159 @@
     renderButtons(m);
     refreshTies(m);
     if (m.status !== "open" && dialog.open) dialog.close();
+    if (before && before.status !== m.status) refreshHall();  // the exclusion step, say
     tick();
+  }
+
+  // --- the hall panel ---------------------------------------------------------------------
+
+  function fillList(list, lines) {
+    if (!list) return;
+    if (list.dataset.lines === JSON.stringify(lines)) return;
+    list.dataset.lines = JSON.stringify(lines);
+    list.textContent = "";
+    lines.forEach(function (line) {
+      var item = document.createElement("li");
+      item.textContent = line;
+      list.appendChild(item);
+    });
+    list.hidden = lines.length === 0;
+  }
+
+  function renderHall(h) {
+    hallData = h;
+    var texts = h.texts;
+    text($("hall-turnout"), texts.turnout);
+    text($("hall-tokens"), texts.tokens || "");
+    text($("hall-badges-text"), texts.badges || "");
+    if ($("hall-alert")) {
+      $("hall-alert").hidden = !texts.alert;
+      text($("hall-alert-text"), texts.alert || "");
+    }
+    fillList($("hall-alerts"), texts.alerts || []);
+    text($("hall-flagged"), texts.flagged);
+    var step = hall.querySelector('button[data-hall="exclude-step"]');
+    if (step && !step.dataset.busy) step.disabled = !h.can_exclude;
+    fillList($("hall-exclusions"), h.exclusions.map(function (e) { return e.text; }));
+    $("hall-exclusions-box").hidden = h.exclusions.length === 0;
+    var input = $("expected-voters");
+    if (input && document.activeElement !== input && !input.dataset.edited) {
+      input.value = h.expected_voters === null ? "" : String(h.expected_voters);
+    }
+  }
+
+  function refreshHall() {
+    if (!hall || hallBusy) return;
+    hallBusy = true;
+    fetch(hall.dataset.url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (h) { if (h) renderHall(h); }, function () {})
+      .then(function () { hallBusy = false; });
+  }
+
+  function post(form) {
+    return fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; },
+        function () { return { ok: response.ok, data: null }; });
+    });
+  }
+
+  function problem(answer) {
+    return answer.data && answer.data.error ? answer.data.error.message : labels.lFailed;
+  }
+
+  function saveExpected(form, button) {
+    button.disabled = true;
+    say("");
+    post(form).then(function (answer) {
+      if (!answer.ok) { say(problem(answer)); return; }
+      delete $("expected-voters").dataset.edited;
+      refreshHall();
+    }, function () { say(labels.lFailed); }).then(function () { button.disabled = false; });
+  }
+
+  function fillFlagged(box) {
+    if (!hallData) return;
+    text(box.querySelector(".flagged-count"), hallData.texts.flagged);
+    var body = box.querySelector(".flagged-table tbody");
+    body.textContent = "";
+    hallData.flagged_ballots.forEach(function (ballot) {
+      var row = document.createElement("tr");
+      var receipt = document.createElement("td");
+      var code = document.createElement("code");
+      code.textContent = ballot.receipt;
+      receipt.appendChild(code);
+      var time = document.createElement("td");
+      time.textContent = ballot.time;
+      row.appendChild(receipt);
+      row.appendChild(time);
+      body.appendChild(row);
+    });
+    var more = box.querySelector(".flagged-more");
+    var left = hallData.flagged - hallData.flagged_ballots.length;
+    more.hidden = left <= 0;
+    text(more, more.dataset.template.replace("#", String(left)));
+  }
+
+  function askToExclude() {
+    var confirm = $("exclude-confirm");
+    var form = $("exclude-form");
+    fillFlagged(excludeDialog);
+    form.elements.asked_at.value = String(Date.now() + offset);
+    $("exclude-error").hidden = true;
+    confirm.disabled = true;
+    text(confirm, labels.lWait);
+    excludeDialog.showModal();
+    $("exclude-cancel").focus();
+    clearTimeout(excludeTimer);
+    excludeTimer = setTimeout(function () {
+      confirm.disabled = false;
+      text(confirm, labels.lExclude);
+    }, Number(labels.confirmAfter) + 300);
+  }
+
+  function exclude(form, button) {
+    var error = $("exclude-error");
+    button.disabled = true;
+    error.hidden = true;
+    post(form).then(function (answer) {
+      if (answer.ok) {
+        excludeDialog.close();
+        form.elements.note.value = "";
+        refreshHall();
+        return;
+      }
+      text(error, problem(answer));
+      error.hidden = false;
+    }, function () {
+      text(error, labels.lFailed);
+      error.hidden = false;
+    }).then(function () { if (excludeDialog.open) button.disabled = false; });
+  }
+
+  if (hall) {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var button = event.submitter || form.querySelector("button[type=submit]");
+      if (form.id === "expected-form") { event.preventDefault(); saveExpected(form, button); }
+      else if (form.id === "exclude-step" && excludeDialog) { event.preventDefault(); askToExclude(); }
+      else if (form.id === "exclude-form") { event.preventDefault(); exclude(form, button); }
+    });
+    if ($("expected-voters")) {
+      $("expected-voters").addEventListener("input", function (event) { event.target.dataset.edited = "1"; });
+    }
+    if (excludeDialog) {
+      $("exclude-cancel").addEventListener("click", function () { excludeDialog.close(); });
+      excludeDialog.addEventListener("close", function () {
+        if (!excludeDialog.open) clearTimeout(excludeTimer);
+      });
+    }
+    setInterval(refreshHall, HALL_EVERY_MS);
   }
 
   function send(form, button) {
@@ -174,6 +336,7 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || dialog.open) return;
+    if (excludeDialog && excludeDialog.open) return;
     if (/^(INPUT|SELECT|TEXTAREA|BUTTON|SUMMARY)$/.test(event.target.tagName) && event.key === " ") return;
     if (/^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;
     var button = root.querySelector('button[data-key="' + event.key.toLowerCase() + '"]');

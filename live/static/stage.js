@@ -363,6 +363,32 @@
     }
   }
 
+  // --- the rules before the result, the digest after the reveal ---------------------------
+
+  function rulesLine(message) {
+    var how = message.method === "single" ? labels.lRuleSingle
+      : message.method === "ranked" ? labels.lRuleRanked
+      : fill(labels.lRuleApproval, { number: message.max_choices });
+    var parts = [how, message.tie_rule === "decision" ? labels.lTieDecision : labels.lTieLots];
+    if (message.eligibility === "badge") parts.push(labels.lBadge);
+    return parts.join(" · ");
+  }
+
+  function shortDigest(digest) {
+    var colon = digest.indexOf(":");
+    var hex = digest.slice(colon + 1);
+    return hex.length > 12 ? digest.slice(0, colon + 1) + hex.slice(0, 8) + "…" + hex.slice(-4) : digest;
+  }
+
+  // The digest comes only once the reveal is complete; until then nothing of it is shown.
+  function drawDigest(message, complete) {
+    var line = $("stage-digest");
+    if (!complete) { line.hidden = true; return; }
+    if (typeof message.digest !== "string") return;
+    text(line, fill(labels.lDigest, { digest: shortDigest(message.digest), url: labels.bulletin }));
+    line.hidden = false;
+  }
+
   // --- one snapshot drawn ------------------------------------------------------------------
 
   function modeFor(status, tally, podium, complete, showResults) {
@@ -396,6 +422,10 @@
     var changed = false;
 
     if (typeof message.title === "string") text($("stage-title"), message.title);
+    if (typeof message.method === "string" && typeof message.tie_rule === "string") {
+      text($("stage-rules"), rulesLine(message));
+    }
+    drawDigest(message, complete);
     text($("poll-status"), statusLabels[status]);
     if (typeof message.ballots === "number") drawBallots(message.ballots);
     if (Array.isArray(message.finalists)) changed = syncBars(message.finalists);

@@ -1,4 +1,8 @@
-"""The stage screen: the page on the projector, its QR code, and the live stream."""
+"""The stage screen: the page on the projector, its QR code, and the live stream.
+
+Before voting opens and while it is open, the stage states the rules in one line under
+the title (method and k, the tie rule, who may vote); once the reveal is complete it
+shows the bulletin's digest and where the full list is, and never before."""
 
 from __future__ import annotations
 
@@ -15,9 +19,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from live.errors import LiveError, NotFound
+from live import i18n
+from live.errors import N_, LiveError, NotFound
 from live.finale import views
+from live.finale.bulletin import digest_for
 from live.store.codes import normalise_code
+from live.store.models import Eligibility, Poll, TieRule
+from live.tally import Method
 from live.web.feeds import (
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_NOT_FOUND,
@@ -45,6 +53,30 @@ def join_url(request: Request, code: str) -> str:
     return services(request).absolute(request, f"/p/{code}")
 
 
+def rules_line(poll: Poll) -> str:
+    """The poll's rules in one line, as the stage states them before the result."""
+    if poll.method is Method.SINGLE:
+        how = i18n.gettext(N_("Vote for one finalist"))
+    elif poll.method is Method.RANKED:
+        how = i18n.gettext(N_("Rank up to three"))
+    else:
+        how = i18n.gettext(N_("Tick up to %(number)s"), number=poll.choice_limit)
+    if poll.tie_rule is TieRule.LOTS:
+        tie = i18n.gettext(N_("A tie is decided by drawing lots"))
+    else:
+        tie = i18n.gettext(N_("A tie is decided by the organisers"))
+    parts = [how, tie]
+    if poll.eligibility is Eligibility.BADGE:
+        parts.append(i18n.gettext(N_("Only for badge holders")))
+    return " · ".join(parts)
+
+
+def short_digest(digest: str) -> str:
+    """A digest short enough for the stage: its start and end (the bulletin has it whole)."""
+    algorithm, _, hexdigest = digest.partition(":")
+    return f"{algorithm}:{hexdigest[:8]}…{hexdigest[-4:]}" if len(hexdigest) > 12 else digest
+
+
 async def stage_page(request: Request) -> Response:
     code = normalise_code(request.path_params["code"])
     poll = await services(request).polls.find(code)
@@ -53,10 +85,15 @@ async def stage_page(request: Request) -> Response:
     url = join_url(request, poll.code)
     parts = urlsplit(url)
     theme = await services(request).theme.current()
+    digest = None
+    if poll.reveal_complete:
+        digest = await digest_for(services(request).store, poll)
     return services(request).templates.render(
         request, "stage.html",
         {"poll": poll, "join_url": url, "join_host": parts.netloc, "join_path": parts.path,
-         "theme": theme},
+         "theme": theme, "rules": rules_line(poll),
+         "digest": short_digest(digest) if digest else "",
+         "bulletin": f"{parts.netloc}{parts.path}/bulletin"},
     )  # fmt: skip
 
 
