@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -14,11 +15,14 @@ from live import i18n, inputs
 from live.contest import exports
 from live.errors import N_, BadRequest, LiveError, NotFound
 from live.store import Store
+from live.store.models import AuditEntry
+from live.web import audit_words
 from live.web.admin import render_admin
 from live.web.auth import ORGANISERS, check_csrf, require_session
 from live.web.services import services
 
 AUDIT_PAGE = 200
+AUDIT_SCAN = 5_000  # entries a filtered page reads at most
 _EXPORT_PAGE = 1_000
 _UPLOAD_LIMITS = {"max_fields": 10, "max_files": 2, "max_part_size": 1024 * 1024}
 
@@ -47,13 +51,57 @@ def _csv(text: str, filename: str) -> Response:
 
 
 async def audit_log(request: Request) -> Response:
-    """The latest changes first, a page at a time; only that page is read."""
+    """The latest changes first, a page at a time, in plain words and Norwegian time.
+
+    Unfiltered, only the page shown is read. Filtered by subject or person, older entries
+    are read a page at a time until the page is full, but never more than `AUDIT_SCAN`
+    of them per request: the page then says how far back it looked and links further."""
     session = await require_session(request, ORGANISERS)
-    before_id = inputs.parse_whole(request.query_params.get("before", ""))  # None: the latest
-    found = await services(request).store.list_audit_before(before_id, limit=AUDIT_PAGE + 1)
-    page = found[:AUDIT_PAGE]
-    older = page[-1].id if len(found) > AUDIT_PAGE else None
-    return render_admin(request, "admin/audit.html", session, entries=page, older=older)
+    store, contest = services(request).store, services(request).contest
+    query = request.query_params
+    before_id = inputs.parse_whole(query.get("before", ""))  # None: the latest
+    subject, who = query.get("subject", "").strip()[:200], query.get("who", "").strip()[:200]
+    if subject or who:
+        page, older, searched_to = await _filtered_page(store, before_id, subject, who)
+    else:
+        found = await store.list_audit_before(before_id, limit=AUDIT_PAGE + 1)
+        page, searched_to = found[:AUDIT_PAGE], None
+        older = page[-1].id if len(found) > AUDIT_PAGE else None
+    names = await audit_words.Names.load(store, contest, page)
+    subject_name = None
+    if ":" in subject:
+        probe = AuditEntry(0, "", "", "", subject, None, None)
+        subject_name = (await audit_words.Names.load(store, contest, [probe])).subject(probe)
+    rows = [(entry, audit_words.action_words(entry), names.subject(entry)) for entry in page]
+    filters = {key: value for key, value in (("subject", subject), ("who", who)) if value}
+    return render_admin(
+        request, "admin/audit.html", session, rows=rows, older=older, subject=subject,
+        who=who, subject_name=subject_name, searched_to=searched_to,
+        filters=urlencode(filters), kinds=audit_words.KINDS,
+        people=sorted(u.email for u in await store.list_users()),
+    )  # fmt: skip
+
+
+async def _filtered_page(
+    store: Store, before_id: int | None, subject: str, who: str
+) -> tuple[list[AuditEntry], int | None, int | None]:
+    """Up to a page of matching entries older than `before_id`; the id to go on from
+    (None at the start of the log); and, when the scan stopped before the page was full,
+    the oldest id it read."""
+    page: list[AuditEntry] = []
+    scanned = 0
+    while scanned < AUDIT_SCAN:
+        batch = await store.list_audit_before(before_id, limit=AUDIT_PAGE)
+        scanned += len(batch)
+        for entry in batch:
+            if audit_words.matches(entry, subject, who):
+                if len(page) == AUDIT_PAGE:
+                    return page, page[-1].id, None
+                page.append(entry)
+        if len(batch) < AUDIT_PAGE:
+            return page, None, None
+        before_id = batch[-1].id
+    return page, before_id, before_id
 
 
 async def audit_export(request: Request) -> Response:

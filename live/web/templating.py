@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from live import i18n
+from live.web import formats
 
 STATIC_DIR = Path(str(resources.files("live").joinpath("static")))
 TEMPLATE_DIR = Path(str(resources.files("live").joinpath("templates")))
@@ -44,6 +45,10 @@ class Templates:
         self._paths: dict[tuple[str, tuple[tuple[str, object], ...]], str] = {}
         self._shared: dict[tuple[object, ...], bytes] = {}
         self.env.globals["languages"] = i18n.LANGUAGES
+        # Numbers and times in the reader's language and Norwegian time ("89,3").
+        self.env.filters["number"] = formats.number
+        self.env.filters["local_time"] = formats.local_time
+        self.env.filters["machine_time"] = formats.machine_time
 
     def path_for(self, request: Request, route: str, **params: object) -> str:
         """A route's path; memoised, because building one walks the whole route table."""
