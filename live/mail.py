@@ -1,7 +1,8 @@
-"""Mail, only when LIVE_SMTP_URL is set: invitations also go out by e-mail.
+"""Mail, only when LIVE_SMTP_URL is set: invitations, and news for an idea's sender.
 
 Nothing depends on mail arriving; the invitation link is always shown to the organiser
-to copy. A failed send is logged and reported, never an error page.
+to copy, and an idea's private link and state to its sender. A failed send is logged
+and reported, never an error page.
 """
 
 from __future__ import annotations
@@ -34,22 +35,33 @@ def _send(url: str, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-async def send_invitation(settings: Settings, to: str, link: str) -> bool:
-    """Mail an invitation link; True if the mail server took it."""
+async def send_mail(settings: Settings, to: str, subject: str, body: str) -> bool:
+    """Mail a plain-text message; True if the mail server took it. False, logged and never
+    raised, when mail is off or the server refused or could not be reached."""
     if settings.smtp_url is None:
         return False
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = i18n.gettext(N_("Your invitation to the KS idea competition"))
-    message.set_content(i18n.gettext(
-        N_("You have been invited to take part in running the KS idea competition.\n\n"
-           "Open this link to choose your password (it works once, for 7 days):\n%(link)s\n"),
-        link=link,
-    ))  # fmt: skip
     try:
+        message = EmailMessage()
+        message["From"] = settings.mail_from
+        message["To"] = to
+        message["Subject"] = " ".join(subject.split())  # one line, whatever a title holds
+        message.set_content(body)
         await asyncio.to_thread(_send, settings.smtp_url.reveal(), message)
-    except (OSError, smtplib.SMTPException) as error:
-        log.warning("invitation mail to %s failed: %s", to, error)
+    except (OSError, smtplib.SMTPException, ValueError) as error:
+        log.warning("mail %r to %s failed: %s", subject, to, error)
         return False
     return True
+
+
+async def send_invitation(settings: Settings, to: str, link: str) -> bool:
+    """Mail an invitation link; True if the mail server took it."""
+    return await send_mail(
+        settings,
+        to,
+        i18n.gettext(N_("Your invitation to the KS idea competition")),
+        i18n.gettext(
+            N_("You have been invited to take part in running the KS idea competition.\n\n"
+               "Open this link to choose your password (it works once, for 7 days):\n%(link)s\n"),
+            link=link,
+        ),
+    )  # fmt: skip

@@ -1,8 +1,9 @@
 """The idea form: the call's questions, and the rules an idea must meet to be submitted.
 
 A draft needs only a title; a submitted idea needs every required answer and an eligible
-owner. `check_idea` returns the cleaned answers and, per field, what is wrong with it,
-so the form can show each problem beside its field.
+owner; its sender may withdraw it before the deadline, and submit it again. `check_idea`
+returns the cleaned answers and, per field, what is wrong with it, so the form can show
+each problem beside its field.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from live.contest.organisations import COLLEGE_ID, Directory
 from live.contest.routing import IdeaOwner, Ineligible, OwnerKind, check_owner
-from live.errors import N_
+from live.errors import N_, Conflict
 
 LEVELS = ("low", "medium", "high")
 NOVELTY = ("new", "scale_up", "develop_existing")
@@ -64,6 +65,16 @@ def is_email(text: str) -> bool:
 class IdeaStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"  # by its sender, before the deadline; it may be submitted again
+
+
+def check_withdrawable(status: IdeaStatus) -> None:
+    """Conflict unless an idea with `status` can be withdrawn: only a submitted one can
+    (a draft was never sent; the deadline is checked with the edition)."""
+    if status is IdeaStatus.WITHDRAWN:
+        raise Conflict(N_("The idea is withdrawn already."))
+    if status is not IdeaStatus.SUBMITTED:
+        raise Conflict(N_("Only a submitted idea can be withdrawn; a draft is never sent."))
 
 
 @dataclass(frozen=True)

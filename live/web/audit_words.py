@@ -28,6 +28,8 @@ ACTIONS = {
     "idea.reroute": N_("Moved the idea to another network"),
     "idea.save": N_("Saved the idea as a draft"),
     "idea.submit": N_("Submitted the idea"),
+    "idea.withdraw": N_("Withdrew the idea"),
+    "idea.notice": N_("Told the contact person how the idea stands"),
     "invitation.accept": N_("Accepted the invitation"),
     "invitation.create": N_("Invited a person"),
     "jury.conflict": N_("Declared a conflict of interest"),

@@ -1,22 +1,26 @@
 """What the public meets before the finale: the call, the idea form and its private link.
 
 No account is needed. Saving or submitting an idea gives a signed private link; the
-link shows the idea and lets its owner edit it until the submission deadline, which the
-server checks on every save.
+link shows the idea and where it stands (`notices`), and lets its sender edit or
+withdraw it until the submission deadline, which the server checks on every change.
+The contact person gets each change by mail, with the link, in the language they used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import i18n
-from live.contest import ideas
+from live.contest import ideas, notices
 from live.contest.editions import Edition, Stage, format_local
+from live.contest.ideas import IdeaStatus
 from live.contest.records import Idea
 from live.errors import LiveError, TooManyRequests
 from live.web import limits
@@ -36,6 +40,34 @@ def _answers(form: FormData) -> dict[str, str | list[str]]:
 
 def _translated(kind: str, options: tuple[ideas.Option, ...]) -> list[tuple[str, str]]:
     return [(o.value, i18n.gettext(ideas.option_msgid(kind, o))) for o in options]
+
+
+def _link_of(request: Request) -> Callable[[Idea], str]:
+    """The absolute private link of an idea, as its sender is given it."""
+    contest = services(request).contest
+
+    def link(idea: Idea) -> str:
+        path = request.app.url_path_for("idea_link", link=contest.link_for(idea))
+        return services(request).absolute(request, str(path))
+
+    return link
+
+
+def news_later(
+    request: Request, idea_id: int, event: notices.Event | None = None
+) -> BackgroundTask:
+    """Tell the idea's contact person after the answer has gone (their receipt for `event`,
+    or the news if the idea's state changed): a hook for the actions that change it."""
+    found = services(request)
+    link_of = _link_of(request)
+    return BackgroundTask(notices.tell, found.settings, found.contest, idea_id, link_of, event)
+
+
+def edition_news_later(request: Request, year: int) -> BackgroundTask:
+    """Tell every sender in the edition whose idea's state changed (finalists chosen)."""
+    found = services(request)
+    link_of = _link_of(request)
+    return BackgroundTask(notices.tell_edition, found.settings, found.contest, year, link_of)
 
 
 async def _open_edition(request: Request) -> Edition | None:
@@ -62,16 +94,24 @@ async def _form_page(
 ) -> Response:  # fmt: skip
     contest = services(request).contest
     stage = edition.stage(contest.clock())
+    state, withdraw_url = None, None
+    if idea is not None:
+        standing = await notices.standing(contest, idea, edition)
+        heading, explanation = notices.describe(standing, edition, i18n.current_language())
+        state = {"name": standing.state.value, "heading": heading, "text": explanation}
+        if standing.state is notices.IdeaState.SUBMITTED:
+            withdraw_url = request.app.url_path_for("withdraw_idea", link=contest.link_for(idea))
     return services(request).templates.render(request, "contest/idea_form.html", {
-        "edition": edition, "idea": idea, "values": values, "errors": errors,
+        "edition": edition, "idea": idea, "values": values, "errors": errors, "state": state,
+        "withdraw_url": withdraw_url,
         "editable": stage is Stage.SUBMISSION, "notice": notice, "limits": _LIMITS,
+        "mailing": services(request).settings.smtp_url is not None,
         "deadline": format_local(edition.submission_deadline),
         "owners": ideas.owner_choices(await contest.directory()),
         "goals": _translated("goal", ideas.GOALS),
         "life_events": _translated("life_event", ideas.LIFE_EVENTS),
         "phases": _translated("phase", ideas.ROADMAP_PHASES),
-        "link": services(request).absolute(request, f"/ideer/lenke/{contest.link_for(idea)}")
-        if idea else None,
+        "link": _link_of(request)(idea) if idea else None,
     }, status_code=status_code)  # fmt: skip
 
 
@@ -100,16 +140,28 @@ async def _save(request: Request, edition: Edition, idea: Idea | None) -> Respon
         page.headers["Retry-After"] = str(refused.retry_after)
         return page
     try:
-        saved = await contest.save_idea(edition.year, idea.id if idea else None, answers,
-                                        submit=submitting)  # fmt: skip
+        saved = await contest.save_idea(
+            edition.year,
+            idea.id if idea else None,
+            answers,
+            submit=submitting,
+            language=i18n.current_language(),
+        )
     except LiveError as error:
         if error.status >= 500:
             raise
         message = i18n.gettext(error.message, **error.params)
         return await _form_page(request, edition, idea, values, {error.field or "form": message},
                                 status_code=error.status)  # fmt: skip
-    notice = "submitted" if saved.status == "submitted" else "saved"
-    return RedirectResponse(f"/ideer/lenke/{contest.link_for(saved)}?{notice}=1", status_code=303)
+    notice, event = "saved", notices.Event.SAVED
+    if saved.status is IdeaStatus.SUBMITTED:
+        if idea is not None and idea.status is IdeaStatus.SUBMITTED:
+            notice, event = "changed", notices.Event.CHANGED
+        else:
+            notice, event = "submitted", notices.Event.SUBMITTED
+    path = request.app.url_path_for("idea_link", link=contest.link_for(saved))
+    return RedirectResponse(f"{path}?{notice}=1", status_code=303,
+                            background=news_later(request, saved.id, event))  # fmt: skip
 
 
 async def new_idea(request: Request) -> Response:
@@ -127,12 +179,41 @@ async def idea_link(request: Request) -> Response:
     edition, _ = await contest.edition(idea.year)
     if request.method == "POST":
         return await _save(request, edition, idea)
-    notice = next((n for n in ("submitted", "saved") if n in request.query_params), None)
+    notice = next(
+        (n for n in ("submitted", "changed", "saved", "withdrawn") if n in request.query_params),
+        None,
+    )
     return await _form_page(request, edition, idea, idea.answers, {}, notice=notice)
+
+
+async def withdraw_idea(request: Request) -> Response:
+    """Withdraw a submitted idea: a page that says what it means, then the confirmation."""
+    contest = services(request).contest
+    link = request.path_params["link"]
+    idea = await contest.idea_by_link(link)
+    edition, _ = await contest.edition(idea.year)
+    if request.method == "POST":
+        withdrawn = await contest.withdraw_idea(idea.id)
+        path = request.app.url_path_for("idea_link", link=link)
+        return RedirectResponse(f"{path}?withdrawn=1", status_code=303,
+                                background=news_later(request, withdrawn.id,
+                                                      notices.Event.WITHDRAWN))  # fmt: skip
+    edition.require(Stage.SUBMISSION, contest.clock())
+    ideas.check_withdrawable(idea.status)
+    return services(request).templates.render(request, "contest/public_withdraw.html", {
+        "edition": edition, "idea": idea, "link": link,
+        "deadline": format_local(edition.submission_deadline),
+    })  # fmt: skip
 
 
 routes = [
     Route("/ideer", call_page, name="call"),
     Route("/ideer/{year:id}/ny", new_idea, methods=["GET", "POST"], name="new_idea"),
     Route("/ideer/lenke/{link:str}", idea_link, methods=["GET", "POST"], name="idea_link"),
+    Route(
+        "/ideer/lenke/{link:str}/trekk",
+        withdraw_idea,
+        methods=["GET", "POST"],
+        name="withdraw_idea",
+    ),
 ]
