@@ -65,3 +65,27 @@ async def send_invitation(settings: Settings, to: str, link: str) -> bool:
             link=link,
         ),
     )  # fmt: skip
+
+
+async def send_jury_reminder(
+    settings: Settings, to: str, language: str, *, edition: str, deadline: str,
+    missing: list[str], link: str,
+) -> bool:  # fmt: skip
+    """Remind a jury member, in `language` (bokmål if unknown), of the nominees they have
+    not scored yet; True if the mail server took it."""
+    catalogue = i18n.load_catalogues()[
+        language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    ]
+    subject = catalogue.gettext(N_("Reminder: your jury scores for %(edition)s"))
+    body = catalogue.gettext(
+        N_("The jury's deadline for %(edition)s is %(deadline)s (Norwegian time).\n\n"
+           "You have not scored these nominees yet:\n%(missing)s\n\n"
+           "Score them here:\n%(link)s\n")
+    )  # fmt: skip
+    listed = "\n".join(f"- {title}" for title in missing)
+    return await send_mail(
+        settings,
+        to,
+        subject % {"edition": edition},
+        body % {"edition": edition, "deadline": deadline, "missing": listed, "link": link},
+    )

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from live.contest.jury import Criterion, aggregate, default_criteria, member_total, parse_criteria
+from live.contest.jury import (
+    Assignments,
+    Criterion,
+    Override,
+    PairState,
+    aggregate,
+    default_criteria,
+    member_total,
+    pair_state,
+    parse_criteria,
+)
 
 CRITERIA = [Criterion("need", "Behov", 2.0, 1, 5), Criterion("risk", "Risiko", 1.0, 0, 10)]
 
@@ -49,3 +61,34 @@ def test_a_bad_sheet_names_its_line() -> None:
         parse_criteria("criterion_id,text_nb,weight,scale_min,scale_max\nneed,Behov,1,5,1\n")
     with pytest.raises(ValueError, match="unique"):
         parse_criteria("criterion_id,text_nb,weight,scale_min,scale_max\na,A,1,1,5\na,B,1,1,5\n")
+
+
+def test_where_a_member_stands_follows_assignment_conflict_and_sheet() -> None:
+    def state(**given: Any) -> PairState:
+        facts = {"assigned": True, "network_conflict": False, "overridden": False,
+                 "scores": None, **given}  # fmt: skip
+        return pair_state(CRITERIA, **facts)
+
+    assert state(assigned=False, scores={"need": 5, "risk": 1}) is PairState.UNASSIGNED
+    assert state(network_conflict=True, scores={"need": 5, "risk": 1}) is (
+        PairState.NETWORK_CONFLICT
+    )
+    assert state(network_conflict=True, overridden=True) is PairState.NOT_STARTED
+    assert state(scores={"need": 5, "risk": 1}, declared_conflict=True) is (
+        PairState.DECLARED_CONFLICT
+    )
+    assert state(scores={}) is PairState.NOT_STARTED
+    assert state(scores={"need": 5}) is PairState.PARTLY
+    assert state(scores={"need": 5, "risk": 1}) is PairState.SCORED
+
+
+def test_assignments_keep_their_data_through_a_round_trip() -> None:
+    made = Assignments(
+        frozenset({(1, 2), (3, 4)}),
+        {(1, 5): Override("Bytter ikke jobb", "org@ks.no", "2022-05-01T10:00:00.000+00:00")},
+        {5: "digi-rogaland"},
+    )
+    assert Assignments.from_data(made.to_data()) == made
+    assert Assignments.from_data(None) == Assignments()
+    assert made.assigned(1, 5) and not made.assigned(1, 2)
+    assert made.network_of(5, None) == "digi-rogaland" and made.network_of(6, "x") == "x"

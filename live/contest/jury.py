@@ -6,6 +6,12 @@ so criteria with different scales weigh only by their weight. An idea's result i
 mean of its members' totals; the spread (highest minus lowest member total) shows where
 the jury disagrees. Members with a declared conflict of interest are left out for that
 idea, and so is a member who has not scored every criterion of it.
+
+Who scores what (`Assignments`): every member scores every nominee unless an organiser
+takes the pair off; a member whose own network is the nominee's network has a conflict
+of interest without declaring it, and is left out unless an organiser overrides that,
+with a reason. `pair_state` says where one member stands with one nominee; only a
+`PairState.SCORED` sheet counts, and only it lets the member see the others' scores.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib import resources
+from typing import Any
 
 from live.inputs import parse_decimal, parse_whole
 
@@ -111,3 +119,100 @@ def aggregate(
         for idea, totals in by_idea.items()
     ]
     return sorted(results, key=lambda r: (-r.score, r.idea_id))
+
+
+class PairState(StrEnum):
+    """Where one member stands with one nominee."""
+
+    UNASSIGNED = "unassigned"  # an organiser took the pair off
+    NETWORK_CONFLICT = "network_conflict"  # the member's own network nominated it
+    DECLARED_CONFLICT = "declared_conflict"  # the member declared a conflict of interest
+    NOT_STARTED = "not_started"
+    PARTLY = "partly"  # some criteria scored: not counted yet
+    SCORED = "scored"  # every criterion scored: counted, and the others' scores shown
+
+
+@dataclass(frozen=True)
+class Override:
+    """An organiser's recorded decision that a member scores despite a network conflict."""
+
+    reason: str
+    by: str
+    at: str
+
+
+Pair = tuple[int, int]  # (idea id, member's user id)
+
+
+@dataclass(frozen=True)
+class Assignments:
+    """An edition's jury assignments: every pair is assigned unless in `removed`, so a
+    member or nominee added later is assigned to begin with."""
+
+    removed: frozenset[Pair] = frozenset()
+    overrides: dict[Pair, Override] = field(default_factory=dict)
+    networks: dict[int, str] = field(default_factory=dict)  # member id: own network
+
+    def assigned(self, idea_id: int, member_id: int) -> bool:
+        return (idea_id, member_id) not in self.removed
+
+    def network_of(self, member_id: int, account_network: str | None) -> str | None:
+        """The member's own network: as organisers set it here, else the account's."""
+        return self.networks.get(member_id) or account_network
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "removed": sorted(_pair_key(pair) for pair in self.removed),
+            "overrides": {
+                _pair_key(pair): {"reason": o.reason, "by": o.by, "at": o.at}
+                for pair, o in sorted(self.overrides.items())
+            },
+            "networks": {str(member): network for member, network in sorted(self.networks.items())},
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any] | None) -> Assignments:
+        data = data or {}
+        return cls(
+            frozenset(_read_pair(key) for key in data.get("removed", [])),
+            {_read_pair(key): Override(**value)
+             for key, value in data.get("overrides", {}).items()},
+            {int(member): str(network) for member, network in data.get("networks", {}).items()},
+        )  # fmt: skip
+
+
+def _pair_key(pair: Pair) -> str:
+    return f"{pair[0]}:{pair[1]}"
+
+
+def _read_pair(key: str) -> Pair:
+    idea, _, member = key.partition(":")
+    return int(idea), int(member)
+
+
+def pair_state(
+    criteria: Sequence[Criterion],
+    *,
+    assigned: bool,
+    network_conflict: bool,
+    overridden: bool,
+    scores: Mapping[str, int] | None,
+    declared_conflict: bool = False,
+) -> PairState:
+    """Where a member stands with a nominee, from the assignment, the networks, an
+    organiser's override and the member's sheet (`scores` None: no sheet yet)."""
+    if not assigned:
+        return PairState.UNASSIGNED
+    if network_conflict and not overridden:
+        return PairState.NETWORK_CONFLICT
+    if declared_conflict:
+        return PairState.DECLARED_CONFLICT
+    given = sum(1 for c in criteria if c.id in (scores or {}))
+    if given == 0:
+        return PairState.NOT_STARTED
+    return PairState.SCORED if given == len(criteria) else PairState.PARTLY
+
+
+def awaits_scores(state: PairState) -> bool:
+    """Whether the member still owes a score for the pair (what a reminder lists)."""
+    return state in (PairState.NOT_STARTED, PairState.PARTLY)
