@@ -144,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", type=Path)
     check.add_argument("--receipt", metavar="CODE", help="also say whether this receipt is in it")
+    commands.add_parser(
+        "erase-expired",
+        help="erase the contact details of non-finalists whose retention period has passed",
+    )
     return parser
 
 
@@ -197,6 +201,20 @@ def _verify_bulletin(path: Path, receipt: str | None) -> int:
     return 0 if receipt is None or found else 1
 
 
+async def _erase_expired(settings: Settings) -> list[int]:
+    """Erase now what the server's hourly retention task would erase (for cron or a test)."""
+    from live.contest.privacy import erase_expired
+    from live.contest.records import Contest
+    from live.tokens import ContestLinks
+
+    store = make_store(settings.store_url, redis_durability=settings.redis_durability)
+    await store.open()
+    try:
+        return await erase_expired(Contest(store, ContestLinks(settings.secret_key.reveal())))
+    finally:
+        await store.close()
+
+
 async def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     from live.store import backup
 
@@ -239,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_backup_or_restore(settings, args))
         if args.command == "api-token":
             print(asyncio.run(_api_tokens(settings, args)))
+            return 0
+        if args.command == "erase-expired":
+            erased = asyncio.run(_erase_expired(settings))
+            numbers = ", ".join(map(str, erased)) or "none"
+            print(f"erased the contact details of {len(erased)} ideas (numbers: {numbers})")
             return 0
     except (ValueError, LiveError) as error:
         print(f"live: {error}", file=sys.stderr)

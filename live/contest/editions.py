@@ -8,6 +8,7 @@ in Europe/Oslo (summer time included); the server checks each action against the
 
 from __future__ import annotations
 
+import calendar
 import itertools
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,6 +23,8 @@ OSLO = ZoneInfo("Europe/Oslo")
 DEFAULT_FINALISTS = 5
 MAX_FINALISTS = 10
 TITLE_MAX = 200  # characters
+DEFAULT_RETENTION_MONTHS = 6  # the privacy statement's promise for non-finalists' contacts
+MAX_RETENTION_MONTHS = 120
 
 
 class Stage(StrEnum):
@@ -45,6 +48,8 @@ class Edition:
     finalists: int
     criteria: tuple[Criterion, ...]
     poll_id: int | None = None  # the finale poll, once created
+    # Months after the finale until non-finalists' contact details are erased (`privacy`).
+    retention_months: int = DEFAULT_RETENTION_MONTHS
 
     def stage(self, now: datetime) -> Stage:
         """Which stage the contest is in at `now` (an aware datetime)."""
@@ -76,6 +81,13 @@ class Edition:
         value: datetime = getattr(self, DEADLINES[list(Stage).index(stage)])
         return value
 
+    @property
+    def contacts_erased_from(self) -> datetime:
+        """When the contact details of the ideas that were not finalists are erased: the
+        finale plus `retention_months` calendar months in Norwegian time (the 31 August
+        plus six months is the last day of February)."""
+        return add_months(self.finale_at, self.retention_months)
+
     def with_poll(self, poll_id: int) -> Edition:
         return replace(self, poll_id=poll_id)
 
@@ -84,6 +96,7 @@ class Edition:
             "year": self.year, "title": self.title, "finalists": self.finalists,
             **{name: getattr(self, name).isoformat() for name in DEADLINES},
             "criteria": [criterion_data(c) for c in self.criteria], "poll_id": self.poll_id,
+            "retention_months": self.retention_months,
         }  # fmt: skip
 
     @classmethod
@@ -92,12 +105,23 @@ class Edition:
             year=int(data["year"]), title=str(data["title"]), finalists=int(data["finalists"]),
             **{name: datetime.fromisoformat(data[name]) for name in DEADLINES},
             criteria=tuple(Criterion(**c) for c in data["criteria"]), poll_id=data.get("poll_id"),
+            retention_months=int(data.get("retention_months", DEFAULT_RETENTION_MONTHS)),
         )  # fmt: skip
 
 
 def criterion_data(criterion: Criterion) -> dict[str, Any]:
     return {"id": criterion.id, "text": criterion.text, "weight": criterion.weight,
             "scale_min": criterion.scale_min, "scale_max": criterion.scale_max}  # fmt: skip
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same wall-clock time `months` calendar months later in Norwegian time; a day
+    the month lacks becomes its last day."""
+    local = moment.astimezone(OSLO)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(tzinfo=None, year=year, month=month, day=day).replace(tzinfo=OSLO)
 
 
 def now_in_oslo() -> datetime:
@@ -130,9 +154,10 @@ def input_value(moment: datetime) -> str:
 
 def check_edition(
     year: object, title: object, finalists: object, dates: dict[str, object],
-    criteria: tuple[Criterion, ...],
+    criteria: tuple[Criterion, ...], retention_months: object = None,
 ) -> Edition:  # fmt: skip
-    """An edition from form values; BadRequest naming the first bad field."""
+    """An edition from form values; BadRequest naming the first bad field. Without
+    `retention_months` (None) the default of six months holds."""
     text = str(year or "").strip()
     if not text.isdecimal() or not 2000 <= int(text) <= 2100:
         raise BadRequest(N_("Give the year as four digits, such as 2022."), "year")
@@ -148,7 +173,23 @@ def check_edition(
     for earlier, later in itertools.pairwise(DEADLINES):
         if moments[later] <= moments[earlier]:
             raise BadRequest(N_("Each deadline must come after the one before it."), later)
+    months = _retention(retention_months)
     return Edition(
         int(text), name, moments["submission_deadline"], moments["nomination_deadline"],
         moments["jury_deadline"], moments["finale_at"], int(count), criteria,
+        retention_months=months,
     )  # fmt: skip
+
+
+def _retention(value: object) -> int:
+    if value is None:
+        return DEFAULT_RETENTION_MONTHS
+    text = str(value).strip()
+    months = int(text) if text.isascii() and text.isdecimal() and len(text) <= 3 else 0
+    if not 1 <= months <= MAX_RETENTION_MONTHS:
+        raise BadRequest(
+            N_("Give the months as a whole number from 1 to %(limit)s."),
+            "retention_months",
+            limit=MAX_RETENTION_MONTHS,
+        )
+    return months

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from live.contest.editions import Edition, Stage, now_in_oslo
-from live.contest.ideas import IdeaStatus, owner_label, parse_owner
+from live.contest.ideas import IdeaStatus, check_withdrawable, owner_label, parse_owner
 from live.contest.organisations import (
     CsvError,
     Directory,
@@ -39,6 +39,9 @@ RETRIES = 30
 RULES = "rules"  # `Idea.routed_by` when the call's rules placed the idea
 ROUTING_NOTE_MAX = 500  # characters
 AUDIT_TEXT_MAX = 200  # characters of each changed answer that an idea's audit entry keeps
+# The answers that name the idea's contact person: kept in the idea only, erased after the
+# retention period or on request (`privacy`), and never copied into the audit log.
+PERSONAL_ANSWERS = ("contact_name", "contact_email", "contact_phone")
 NOMINATIONS = "nominations"  # a network's nominations: one record per edition and network
 
 
@@ -77,6 +80,11 @@ class Reads:
         record = self._found[(kind, key)]
         return 0 if record is None else record.version
 
+    def found(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The data read (not a copy: only to look at), or None if it did not exist."""
+        record = self._found[(kind, key)]
+        return None if record is None else record.data
+
     def checks(self) -> list[RecordWrite]:
         return [RecordWrite(kind, key, self.version(kind, key)) for kind, key in self._found]
 
@@ -104,7 +112,7 @@ async def transact(
                     check,
                     data=write.data,
                     action=write.action,
-                    change=write.change,
+                    change=audited_change(write, reads.found(check.kind, check.key)),
                 )
             )
         assert not planned, "a plan reads every record it writes"
@@ -152,6 +160,42 @@ def idea_change(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[A
     )
 
 
+def audited_change(write: Write, before: dict[str, Any] | None) -> tuple[Any, Any] | None:
+    """What the audit entry of `write` keeps: its `change`, or the whole data. An idea's
+    entry keeps only what changed (`idea_change`) with its personal answers redacted
+    (`redact_personal`), so that erasing them from the idea erases them everywhere.
+    Every contest write passes here (`transact`)."""
+    if write.kind != "idea":
+        return write.change
+    old, new = write.change or idea_change(before, write.data)
+    return (redact_personal(old, write.key), redact_personal(new, write.key))
+
+
+def redact_personal(change: Any, idea_key: str) -> Any:
+    """An idea's audit change with each personal answer (`PERSONAL_ANSWERS`, as
+    `idea_change` names it, or inside whole answers) replaced by a marker naming where
+    the value lives: {"personal": "idea:7#contact_email"}. An empty value stays as it is,
+    so an entry still shows that a value was given, changed or erased."""
+    if not isinstance(change, dict):
+        return change
+    redacted = {}
+    for name, value in change.items():
+        answer = name.removeprefix("answers.")
+        if name == "answers" and isinstance(value, dict):
+            value = redact_personal({f"answers.{k}": v for k, v in value.items()}, idea_key)
+            value = {k.removeprefix("answers."): v for k, v in value.items()}
+        elif answer in PERSONAL_ANSWERS and name != answer and value not in ("", None):
+            value = {"personal": f"idea:{idea_key}#{answer}"}
+        redacted[name] = value
+    return redacted
+
+
+def form_actor(idea_id: int) -> str:
+    """Who the audit log names for a change on the public idea form: the idea's contact
+    person, by reference (their address lives only in the idea, which erasure reaches)."""
+    return f"idea:{idea_id} (idea form)"
+
+
 def _flat_idea(data: dict[str, Any]) -> dict[str, Any]:
     flat = {name: value for name, value in data.items() if name not in ("answers", "nonce")}
     flat.update({f"answers.{name}": value for name, value in data.get("answers", {}).items()})
@@ -177,6 +221,9 @@ class Idea:
     nonce: str
     created_at: str
     submitted_at: str | None = None
+    language: str = "nb"  # the form's language at the last save: the contact person's
+    withdrawn_at: str | None = None
+    contact_erased_at: str | None = None  # when `PERSONAL_ANSWERS` were erased (`privacy`)
     version: int = 0
 
     @property
@@ -292,8 +339,9 @@ class Contest:
         return self.links.idea_link(idea.id, idea.nonce)
 
     async def save_idea(
-        self, year: int, idea_id: int | None, answers: dict[str, Any], *, submit: bool
-    ) -> Idea:
+        self, year: int, idea_id: int | None, answers: dict[str, Any], *, submit: bool,
+        language: str = "nb",
+    ) -> Idea:  # fmt: skip
         """Save a draft or submit, before the deadline; the owner's network gets it.
 
         `answers` come from `ideas.check_idea`. An idea that an organiser re-routed, or
@@ -304,7 +352,7 @@ class Contest:
         directory = await self.directory()
         if idea_id is None:
             idea_id = await self.store.next_id("idea")
-        actor = f"{answers.get('contact_email') or 'anonymous'} (idea form)"
+        actor = form_actor(idea_id)
 
         key = str(idea_id)
 
@@ -333,12 +381,33 @@ class Contest:
             submitted_at = idea.submitted_at or (now_iso() if submit else None)
             saved = dataclasses.replace(
                 idea, status=status, answers=answers, owner_label=label, network_id=placed[0],
-                routing_reason=placed[1], submitted_at=submitted_at,
+                routing_reason=placed[1], submitted_at=submitted_at, language=language,
+                withdrawn_at=None if submit else idea.withdrawn_at,
             ).to_data()  # fmt: skip
             action = "idea.submit" if submit else "idea.save"
             return [Write("idea", key, saved, action, idea_change(data, saved))]
 
         (record,) = await transact(self.store, save, actor=actor)
+        return Idea.from_record(record)
+
+    async def withdraw_idea(self, idea_id: int) -> Idea:
+        """The sender withdraws a submitted idea, before the deadline, on record; it can
+        be submitted again until then (`save_idea`)."""
+        idea = await self.idea(idea_id)
+        edition, _ = await self.edition(idea.year)
+        edition.require(Stage.SUBMISSION, self.clock())
+        actor = form_actor(idea_id)
+
+        async def withdraw(reads: Reads) -> list[Write]:
+            data = await reads.get("idea", str(idea_id))
+            current = await read_idea(reads, idea_id)
+            check_withdrawable(current.status)
+            saved = dataclasses.replace(
+                current, status=IdeaStatus.WITHDRAWN, withdrawn_at=now_iso()
+            ).to_data()
+            return [Write("idea", str(idea_id), saved, "idea.withdraw", idea_change(data, saved))]
+
+        (record,) = await transact(self.store, withdraw, actor=actor)
         return Idea.from_record(record)
 
     async def reroute(self, actor: str, idea_id: int, network_id: str | None, note: str) -> Idea:
