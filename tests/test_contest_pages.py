@@ -92,6 +92,9 @@ async def _with_edition(http: httpx.AsyncClient) -> httpx.AsyncClient:
         (Role.JURY, f"/admin/contest/{YEAR}/criteria", 403),
         (Role.JURY, f"/admin/contest/{YEAR}/jury", 200),
         (Role.COORDINATOR, f"/admin/contest/{YEAR}/ideas", 200),
+        (Role.JURY, f"/admin/contest/{YEAR}/compare?idea=1&idea=2", 403),
+        (Role.HOST, f"/admin/contest/{YEAR}/compare?idea=1&idea=2", 403),
+        (Role.COORDINATOR, f"/admin/contest/{YEAR}/ideas?status=withdrawn", 200),
     ],
 )
 async def test_each_role_sees_only_its_own_pages(
@@ -124,6 +127,7 @@ async def test_without_login_the_contest_asks_for_it(client: httpx.AsyncClient) 
         "/admin/organisations",
         f"/admin/contest/{YEAR}/finalists/select",
         f"/admin/contest/{YEAR}/ideas/1/reroute",
+        f"/admin/contest/{YEAR}/finalist-page",
     ],
 )
 async def test_every_contest_form_needs_its_csrf_token(
@@ -213,8 +217,9 @@ async def test_organisers_edit_the_criteria_until_the_jury_starts(
     )
     assert good.status_code == 303
     saved = (await organiser.get(path)).text
-    assert 'value="2.5"' in saved and 'value="Gjenbruk"' in saved
+    assert 'value="2,5"' in saved and 'value="Gjenbruk"' in saved  # a decimal comma
     assert 'name="id_1" value="need"' in saved and 'value="reuse"' in saved
+    assert 'type="hidden" name="id_1"' in saved and 'aria-label="Rad 1: id"' not in saved
 
 
 async def test_a_directory_import_routes_new_ideas_and_bad_lines_are_named(

@@ -24,6 +24,7 @@ from live.store.codes import normalise_code
 from live.store.models import Ballot, Eligibility, Poll, PollStatus
 from live.tokens import TOKEN_KIND_BADGE, VoterToken, normalise_badge_code, receipt_code
 from live.web import limits
+from live.web.contest_finalists import finalists_path
 from live.web.errors import wants_json
 from live.web.services import services
 
@@ -120,9 +121,11 @@ def _render_ballot(
     podium: list[dict[str, Any]] | None = None,
     error: LiveError | None = None,
     badge_typed: str = "",
+    finalists_url: str | None = None,
 ) -> Response:
     """The ballot page: the finalists in the voter's own order (the poll's order for a
-    visitor without a token, who is asked for a badge code in a badge poll)."""
+    visitor without a token, who is asked for a badge code in a badge poll), and a link
+    to the edition's finalist page when the poll is its published finale poll."""
     order = voter_order(poll.finalist_ids, token.voter_id) if token else poll.finalist_ids
     context = {
         "poll": poll,
@@ -137,6 +140,7 @@ def _render_ballot(
         "error_field": error.field if error else None,
         "badge_typed": badge_typed,
         "podium": podium or [],
+        "finalists_url": finalists_url,
     }
     templates = services(request).templates
     if error is not None:
@@ -145,7 +149,7 @@ def _render_ballot(
             response.headers["Retry-After"] = str(error.retry_after)
         return response
     if ballot is None:  # the same page for every voter with this order who has not voted
-        key = (poll.id, poll.version, order, token is None)
+        key = (poll.id, poll.version, order, token is None, finalists_url)
         return templates.render_shared(request, key, "ballot.html", context)
     return templates.render(request, "ballot.html", context)
 
@@ -173,7 +177,10 @@ async def ballot_page(request: Request) -> Response:
         token, fresh_cookie = services(request).voter_tokens.issue(poll.id, flagged=flagged)
     elif token is not None:
         ballot = await services(request).store.get_ballot(poll.id, token.voter_id)
-    response = _render_ballot(request, poll, token, ballot, await _podium(request, poll))
+    finalists_url = await finalists_path(request, poll)  # cached: no store read per page
+    response = _render_ballot(
+        request, poll, token, ballot, await _podium(request, poll), finalists_url=finalists_url
+    )
     if fresh_cookie is not None:
         _set_voter_cookie(request, response, poll, fresh_cookie)
     return response

@@ -1,12 +1,15 @@
 """The contest's admin pages: editions and deadlines, ideas, routing and nominations.
 
 Organisers see every idea and re-route them; a network's coordinator sees the ideas
-routed to their network and nominates up to three. Jury pages are in `contest_jury`.
+routed to their network, filters them by state, compares up to three side by side and
+nominates up to three. Jury pages are in `contest_jury`; the finalist page in
+`contest_finalists`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 from starlette.requests import Request
@@ -14,24 +17,37 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import i18n, inputs
+from live.contest import finalist_page
 from live.contest.editions import (
     DEADLINES,
     DEFAULT_FINALISTS,
+    DEFAULT_RETENTION_MONTHS,
     TITLE_MAX,
     Edition,
     check_edition,
     format_local,
     input_value,
 )
+from live.contest.finalist_page import PLACE_MAX
 from live.contest.ideas import OPTION_MSGIDS
 from live.contest.jury import default_criteria
-from live.contest.nominations import places_left
+from live.contest.nominations import (
+    ALL,
+    CURRENT,
+    FILTERS,
+    check_compared,
+    check_filter,
+    filter_counts,
+    idea_state,
+    places_left,
+)
 from live.contest.records import ROUTING_NOTE_MAX, Idea
 from live.contest.selection import RATIONALE_MAX
 from live.errors import N_, BadRequest, Forbidden, LiveError, NotFound
 from live.store.models import Role, Session
 from live.web.admin import FORM_LIMITS, render_admin
 from live.web.auth import EVERYONE, ORGANISERS, check_csrf, require_session
+from live.web.contest_public import news_later
 from live.web.services import services
 
 NOMINATORS = frozenset({Role.ORGANISER, Role.COORDINATOR})
@@ -68,9 +84,11 @@ async def contest_home(request: Request) -> Response:
 
 def _edition_values(edition: Edition | None) -> dict[str, str]:
     if edition is None:
-        return {"finalists": str(DEFAULT_FINALISTS)}
+        return {"finalists": str(DEFAULT_FINALISTS),
+                "retention_months": str(DEFAULT_RETENTION_MONTHS)}  # fmt: skip
     return {"year": str(edition.year), "title": edition.title,
             "finalists": str(edition.finalists),
+            "retention_months": str(edition.retention_months),
             **{name: input_value(getattr(edition, name)) for name in DEADLINES}}  # fmt: skip
 
 
@@ -104,6 +122,7 @@ async def edition_form(request: Request) -> Response:
                 values.get("year") if edition is None else edition.year, values.get("title"),
                 values.get("finalists"), {name: values.get(name) for name in DEADLINES},
                 edition.criteria if edition else tuple(default_criteria()),
+                values.get("retention_months"),
             )  # fmt: skip
             if edition is not None:
                 saved = Edition(**{**saved.__dict__, "poll_id": edition.poll_id})
@@ -125,8 +144,13 @@ async def edition_form(request: Request) -> Response:
     )
 
 
-async def edition_page(request: Request) -> Response:
-    session = await require_session(request, EVERYONE)
+async def edition_page(
+    request: Request, session: Session | None = None, error: str | None = None,
+    status_code: int = 200, values: dict[str, str] | None = None, error_field: str | None = None,
+) -> Response:  # fmt: skip
+    """The edition's stages and links; for organisers its numbers and the finalist page's
+    state (after a refused change to it, the error and what was typed)."""
+    session = session or await require_session(request, EVERYONE)
     contest, selection = services(request).contest, services(request).selection
     edition, _ = await contest.edition(request.path_params["year"])
     ideas = await contest.ideas(edition.year)
@@ -134,11 +158,14 @@ async def edition_page(request: Request) -> Response:
     submitted = [i for i in ideas if i.status == "submitted"]
     by_network = Counter(i.network_id for i in submitted)
     nominated = Counter(n.network_id for n in await selection.nominations(edition.year))
+    page = await finalist_page.read_page(contest.store, edition.year)
     return render_contest(
-        request, "contest/edition.html", session, edition=edition,
+        request, "contest/edition.html", session, status_code=status_code, edition=edition,
         stage=edition.stage(contest.clock()), drafts=len(ideas) - len(submitted),
         submitted=len(submitted), by_network=by_network, nominated=nominated,
         networks=directory.networks, finalists=await selection.finalists(edition.year),
+        page=page, error=error, error_field=error_field, place_max=PLACE_MAX,
+        values=values or {"place": page.place if page else ""},
     )  # fmt: skip
 
 
@@ -150,22 +177,84 @@ def _visible(session: Session, idea: Idea) -> bool:
             and idea.network_id == session.user.network_id)  # fmt: skip
 
 
+def _listed(session: Session, idea: Idea) -> bool:
+    """The ideas in a person's list: those they see, and for a coordinator also their
+    network's ideas that the sender withdrew (named only: they are out of the running)."""
+    if _visible(session, idea):
+        return True
+    return (session.user.role is Role.COORDINATOR and idea.status == "withdrawn"
+            and idea.network_id == session.user.network_id)  # fmt: skip
+
+
+def _filters(session: Session) -> tuple[list[str], str]:
+    """The filters a person's list offers, and the one it opens with: what they saw
+    before filters existed (organisers every idea; coordinators those in the running)."""
+    if session.user.role is Role.ORGANISER:
+        return list(FILTERS), ALL
+    return [name for name in FILTERS if name != "draft"], CURRENT
+
+
 async def idea_list(request: Request) -> Response:
     session = await require_session(request, NOMINATORS)
+    return await _idea_list(request, session)
+
+
+async def _idea_list(
+    request: Request, session: Session, error: str | None = None,
+    ticked: Collection[int] = (), status_code: int = 200,
+) -> Response:  # fmt: skip
+    """The ideas by network, filtered by state (`?status=`, with a count for each filter),
+    each with a box to tick for comparing."""
     contest, selection = services(request).contest, services(request).selection
     edition, _ = await contest.edition(request.path_params["year"])
-    ideas = [i for i in await contest.ideas(edition.year) if _visible(session, i)]
+    offered, default = _filters(session)
+    chosen = check_filter(request.query_params.get("status"), offered, default)
     nominations = {n.idea_id: n for n in await selection.nominations(edition.year)}
+    listed = [i for i in await contest.ideas(edition.year) if _listed(session, i)]
+    states = {i.id: idea_state(i, nominations) for i in listed}
+    shown = [i for i in listed if states[i.id] in FILTERS[chosen]]
     directory = await contest.directory()
     groups: dict[str | None, list[Idea]] = {}
-    for idea in sorted(ideas, key=lambda i: (i.network_id is not None, i.network_id or "", i.id)):
+    for idea in sorted(shown, key=lambda i: (i.network_id is not None, i.network_id or "", i.id)):
         groups.setdefault(idea.network_id, []).append(idea)
     used = Counter(n.network_id for n in nominations.values())
     return render_contest(
-        request, "contest/ideas.html", session, edition=edition, groups=groups,
-        nominations=nominations, networks=directory.networks,
+        request, "contest/ideas.html", session, status_code=status_code, edition=edition,
+        groups=groups, states=states, nominations=nominations, networks=directory.networks,
         places={network: places_left(used[network]) for network in directory.networks},
-        stage=edition.stage(contest.clock()),
+        stage=edition.stage(contest.clock()), filters=offered, chosen=chosen,
+        counts=filter_counts(states.values(), offered), openable={
+            i.id for i in listed if _visible(session, i)
+        }, error=error, ticked=set(ticked),
+    )  # fmt: skip
+
+
+async def compare(request: Request) -> Response:
+    """Two or three ideas side by side, each with its answers in the same order; more
+    (or fewer) ticked: the list again, with the reason and the ticks kept."""
+    session = await require_session(request, NOMINATORS)
+    contest, selection = services(request).contest, services(request).selection
+    edition, _ = await contest.edition(request.path_params["year"])
+    raw = request.query_params.getlist("idea")
+    try:
+        ticked = [inputs.whole_number(value, "idea") for value in raw[:50]]  # a list's worth
+        picked = check_compared(ticked if len(raw) <= 50 else list(range(len(raw))))
+    except BadRequest as problem:
+        numbers = [n for v in raw[:50] if (n := inputs.parse_whole(v)) is not None]
+        return await _idea_list(request, session, error_text(problem), numbers, problem.status)
+    ideas = []
+    for idea_id in picked:
+        idea = await contest.idea(idea_id)
+        if idea.year != edition.year or not _visible(session, idea):
+            raise NotFound(N_("There is no idea number %(number)s."), number=idea.id)
+        ideas.append(idea)
+    nominations = {n.idea_id: n for n in await selection.nominations(edition.year)}
+    directory = await contest.directory()
+    return render_contest(
+        request, "contest/compare.html", session, edition=edition, ideas=ideas,
+        nominations=nominations, networks=directory.networks,
+        states={i.id: idea_state(i, nominations) for i in ideas},
+        status=request.query_params.get("status", ""),
     )  # fmt: skip
 
 
@@ -219,7 +308,11 @@ async def idea_action(request: Request) -> Response:
         return await idea_page(
             request, session, error_text(problem), problem.status, values, problem.field
         )
-    return RedirectResponse(f"/admin/contest/{year}/ideas/{idea_id}", status_code=303)
+    return RedirectResponse(
+        f"/admin/contest/{year}/ideas/{idea_id}",
+        status_code=303,
+        background=news_later(request, idea_id),  # its sender is told, after the answer
+    )
 
 
 routes = [
@@ -229,6 +322,7 @@ routes = [
     Route("/admin/contest/{year:id}/edit", edition_form, methods=["GET", "POST"],
           name="edit_edition"),
     Route("/admin/contest/{year:id}/ideas", idea_list, name="idea_list"),
+    Route("/admin/contest/{year:id}/compare", compare, name="compare_ideas"),
     Route("/admin/contest/{year:id}/ideas/{idea_id:id}", idea_page, name="idea_detail"),
     Route("/admin/contest/{year:id}/ideas/{idea_id:id}/{action:str}", idea_action,
           methods=["POST"], name="idea_action"),
