@@ -17,6 +17,7 @@ from starlette.types import Scope
 
 from live import i18n
 from live.config import Settings, load_settings
+from live.contest.privacy import Retention
 from live.contest.records import Contest
 from live.contest.selection import Selection
 from live.errors import LiveError
@@ -31,15 +32,20 @@ from live.tokens import ContestLinks, VoterTokens
 from live.web import (
     admin,
     api,
+    badges,
     ballot,
+    bulletin,
     console,
     contest_admin,
+    contest_finalists,
     contest_jury,
     contest_public,
     governance,
     ops,
     people,
+    privacy,
     stage,
+    statements,
     theme,
     tokens,
 )
@@ -85,14 +91,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         theme=ThemeCache(store),
     )
 
+    retention = Retention(contest)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
         log.info("store open: %s", settings.store_url.split("@")[-1])
         services.closer.start()
+        retention.start()
         try:
             yield
         finally:
+            await retention.close()
             await services.closer.close()
             await services.hub.close()
             await store.close()
@@ -106,10 +116,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *contest_public.routes,
             *contest_admin.routes,
             *contest_jury.routes,
+            *contest_finalists.routes,
             *people.routes,
             *tokens.routes,
             *governance.routes,
             *theme.routes,
+            *statements.routes,
+            *privacy.routes,
+            *badges.routes,
+            *bulletin.routes,
             *api.routes,
             *ops.routes,
             Mount("/static", _HashedStaticFiles(directory=STATIC_DIR), name="static"),

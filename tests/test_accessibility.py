@@ -14,6 +14,7 @@ error or CSP violation. A failing page leaves a screenshot in `test-artifacts/`.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,6 +69,7 @@ class World:
     server: ServerProcess
     open_year: int  # taking ideas
     jury_year: int  # in the jury stage, with two nominees
+    finale_year: int  # two finalists chosen, their public page published
     polls: dict[str, dict[str, Any]]  # open, ranked, closed, tied
     private_link: str  # the redirect after a successful submission
     idea_id: int  # nominated, scored by the jury member
@@ -98,7 +100,9 @@ def local(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
-def save_edition(admin: httpx.Client, year: int, moments: list[datetime], new: bool) -> None:
+def save_edition(
+    admin: httpx.Client, year: int, moments: list[datetime], new: bool, finalists: int = 5
+) -> None:
     """Create the edition, or move its deadlines, through the organiser's form."""
     path = "/admin/contest/new" if new else f"/admin/contest/{year}/edit"
     form = admin.get(path)
@@ -110,7 +114,7 @@ def save_edition(admin: httpx.Client, year: int, moments: list[datetime], new: b
         "version": version.group(1),
         "year": str(year),
         "title": f"Idékonkurransen {year}",
-        "finalists": "5",
+        "finalists": str(finalists),
         **{name: local(moment) for name, moment in zip(DEADLINES, moments, strict=True)},
     }
     saved = admin.post(path, data=body)
@@ -156,6 +160,62 @@ def idea_ids(admin: httpx.Client, year: int) -> dict[str, int]:
     return {title: int(number) for number, title in found}
 
 
+def publish_finalist_page(
+    server: ServerProcess, year: int, now: datetime, future: list[datetime]
+) -> int:
+    """An edition with two finalists chosen from two nominees, their page published and
+    the finale poll made from them (its id)."""
+    with httpx.Client(base_url=server.url, timeout=10) as admin:
+        assert log_in_sync(admin, ORGANISER, PASSWORD).status_code == 303
+        save_edition(admin, year, future, new=True, finalists=2)
+        submit_idea_to(server, year, title="Digital byggesøknad")
+        submit_idea_to(server, year, title="Smart vannmåler", owner="m:4601")
+        save_edition(admin, year, [now - timedelta(days=1), *future[1:]], new=False, finalists=2)
+        ids = idea_ids(admin, year)
+        for number in ids.values():
+            page = admin.get(f"/admin/contest/{year}/ideas/{number}")
+            nominated = admin.post(
+                f"/admin/contest/{year}/ideas/{number}/nominate",
+                data={"csrf": csrf_of(page.text), "rationale": "Løser et felles behov."},
+            )
+            assert nominated.status_code == 303, nominated.text
+        jury_stage = [now - timedelta(days=2), now - timedelta(days=1), *future[2:]]
+        save_edition(admin, year, jury_stage, new=False, finalists=2)
+        ranking = admin.get(f"/admin/contest/{year}/ranking")
+        chosen = admin.post(
+            f"/admin/contest/{year}/finalists/select",
+            data={"csrf": csrf_of(ranking.text), "idea": [str(n) for n in ids.values()]},
+        )
+        assert chosen.status_code == 303, chosen.text
+        edition = admin.get(f"/admin/contest/{year}")
+        published = admin.post(
+            f"/admin/contest/{year}/finalist-page",
+            data={"csrf": csrf_of(edition.text), "action": "publish", "place": "Oslo Spektrum"},
+        )
+        assert published.status_code == 303, published.text
+        made = admin.post(
+            f"/admin/contest/{year}/finalists/poll", data={"csrf": csrf_of(edition.text)}
+        )
+        assert made.status_code == 303, made.text
+        return int(made.headers["location"].rsplit("/", 1)[1])
+
+
+def ballot_with_finalists_link(page: Page, world: World) -> int:
+    """The finale poll's ballot, with its link to the published finalist page."""
+    visit(lambda w: f"/p/{w.code('finale')}")(page, world)
+    expect(page.locator(".finalists-link a")).to_be_visible()
+    return 200
+
+
+def compare_too_many(page: Page, world: World) -> int:
+    """The ideas list after four ideas were ticked for comparing: the error, ticks kept."""
+    visit(year_path("/ideas"))(page, world)
+    boxes = page.locator("#compare-form input[type=checkbox]")
+    for index in range(boxes.count()):
+        boxes.nth(index).check()
+    return post(page, "#compare-form button[type=submit]", 400)
+
+
 def browser_login(browser: Browser, server: ServerProcess, email: str) -> Any:
     """Log in through the page's form in Chromium; the context's cookies to reuse."""
     context = browser.new_context(viewport=DESKTOP)
@@ -191,9 +251,15 @@ def build_world(server: ServerProcess, browser: Browser) -> World:
         "ranked": make_poll(server, token, [], method="ranked"),
         "closed": make_poll(server, token, [0, 0, 0, 1, 1, 2]),
         "tied": make_poll(server, token, [0, 1]),
+        "approval": make_poll(server, token, [], method="approval", max_choices=2),
+        "badge": make_poll(server, token, [], eligibility="badge"),
     }
     close_and_reveal(server, token, polls["closed"], 3)
     close_and_reveal(server, token, polls["tied"], 0)
+    badges = {"count": 30}  # a full sheet and a part of the next
+    polls["badge"]["badges"] = api(
+        server, token, "POST", f"/api/polls/{polls['badge']['id']}/badges", json=badges
+    )["badges"]
 
     now = datetime.now(OSLO).replace(second=0, microsecond=0)
     open_year, jury_year = now.year + 1, now.year + 2
@@ -228,6 +294,9 @@ def build_world(server: ServerProcess, browser: Browser) -> World:
         assert invited.status_code == 200, invited.text
         found = re.search(r'id="invitation-link" class="copy-field" value="([^"]+)"', invited.text)
         assert found, "no invitation link shown"
+    finale_year = now.year + 3
+    finale_id = publish_finalist_page(server, finale_year, now, future)
+    polls["finale"] = api(server, token, "GET", f"/api/polls/{finale_id}")
     with httpx.Client(base_url=server.url, timeout=10) as jury:
         assert log_in_sync(jury, JURY, PASSWORD).status_code == 303
         sheet = jury.get(f"/admin/contest/{jury_year}/jury/{scored}")
@@ -241,6 +310,7 @@ def build_world(server: ServerProcess, browser: Browser) -> World:
         server=server,
         open_year=open_year,
         jury_year=jury_year,
+        finale_year=finale_year,
         polls=polls,
         private_link=private_link,
         idea_id=scored,
@@ -288,12 +358,43 @@ def idea_form_with_errors(page: Page, world: World) -> int:
     return 400
 
 
+def idea_draft(page: Page, world: World) -> int:
+    link = submit_idea_to(world.server, world.open_year, action="draft", title="Et utkast")
+    return visit(lambda w: link)(page, world)
+
+
+def idea_withdrawn(page: Page, world: World) -> int:
+    """A fresh idea (the others stay submitted), withdrawn in the browser's two steps."""
+    link = submit_idea_to(world.server, world.open_year, title="Trekkes tilbake").split("?")[0]
+    visit(lambda w: f"{link}/trekk")(page, world)
+    post(page, "form[method=post] button[type=submit]", 200)
+    expect(page.locator("#idea-state-heading")).to_be_visible()
+    return 200
+
+
 def ballot_after_voting(page: Page, world: World) -> int:
     visit(lambda w: f"/p/{w.code('open')}")(page, world)
     page.locator("label.choice").first.click()
     page.locator("#ballot button[type=submit]").click()
     expect(page.locator("#status")).not_to_be_empty(timeout=WAIT_MS)
     return 200
+
+
+def approval_after_voting(page: Page, world: World) -> int:
+    """Tick two, have a third refused with a note, vote: the confirmation and receipt."""
+    visit(lambda w: f"/p/{w.code('approval')}")(page, world)
+    for index in range(3):
+        page.locator("label.choice").nth(index).click()
+    expect(page.locator("#approval-note")).not_to_be_empty()
+    page.locator("#ballot button[type=submit]").click()
+    expect(page.locator("#confirmation .receipt-code")).not_to_be_empty(timeout=WAIT_MS)
+    return 200
+
+
+def badge_code_refused(page: Page, world: World) -> int:
+    visit(lambda w: f"/p/{w.code('badge')}")(page, world)
+    page.locator("#badge-code").fill("ZZZZZ-ZZZZZ")
+    return post(page, "#badge-form button[type=submit]", 403)
 
 
 def receipt(page: Page, world: World) -> int:
@@ -328,11 +429,22 @@ def people_after_invitation(page: Page, world: World) -> int:
 
 
 def sheet_with_errors(page: Page, world: World) -> int:
+    """Two bad scores on a sheet: both reported at once, each beside its field."""
     visit(lambda w: f"/admin/contest/{w.jury_year}/jury/{w.unscored_id}")(page, world)
-    page.locator("main input[type=number]").first.fill("99")
+    page.locator("main input[name^=score_]").nth(0).fill("99")
+    page.locator("main input[name^=score_]").nth(1).fill("fire")
     post(page, "main form.scores button[type=submit]", 400)
-    expect(page.locator("#error-summary a[href^='#f-score_']")).to_have_count(1)
+    expect(page.locator("#error-summary a[href^='#f-score_']")).to_have_count(2)
+    expect(page.locator("main .field-error")).to_have_count(2)
     return 400
+
+
+def jury_reminded(page: Page, world: World) -> int:
+    """The progress grid after a reminder (no mail server here: it says it did not go)."""
+    visit(year_path("/jury/progress"))(page, world)
+    post(page, "main form[action$='/remind'] button", 200)
+    expect(page.locator("main .notice[role=status]")).to_be_visible()
+    return 200
 
 
 def theme_with_errors(page: Page, world: World) -> int:
@@ -357,6 +469,52 @@ def theme_saved(page: Page, world: World) -> int:
     return 200
 
 
+def fill_poll_form(page: Page, world: World, k: str) -> None:
+    """The new poll form with a title and three finalists, approval with `k`, badges."""
+    visit(lambda w: "/admin/polls/new")(page, world)
+    page.locator("#title").fill("Godkjenning")
+    page.locator("input[name=method][value=approval]").check()
+    page.locator("input[name=eligibility][value=badge]").check()
+    page.locator("#max_choices").fill(k)
+    for number, name in enumerate(("Alfa", "Bravo", "Charlie"), start=1):
+        page.locator(f"#name_{number}").fill(name)
+
+
+def poll_form_with_errors(page: Page, world: World) -> int:
+    """The poll form refusing approval's k, the error beside its field."""
+    fill_poll_form(page, world, "9")
+    post(page, "form.poll-form button[type=submit]", 400)
+    expect(page.locator("#max_choices-error")).to_be_visible()
+    return 400
+
+
+def poll_draft_drawn(page: Page, world: World) -> int:
+    """A draft's form after drawing its stage order (the draw button and its notice)."""
+    fill_poll_form(page, world, "2")
+    post(page, "form.poll-form button[type=submit]", 200)  # to the console
+    page.goto(page.url.split("?")[0] + "/edit")
+    post(page, "form[action$='/edit/draw-order'] button", 200)
+    expect(page.locator(".notice[role=status]")).to_be_visible()
+    return 200
+
+
+def badges_path(world: World) -> str:
+    return f"/admin/polls/{world.poll_id('badge')}/badges"
+
+
+def badge(world: World) -> str:
+    """The first badge of the badge poll."""
+    code: str = world.polls["badge"]["badges"][0]["code"]
+    return code
+
+
+def badges_printed(page: Page, world: World) -> int:
+    """The badge sheets as the printer gets them (print media: the sheets alone)."""
+    visit(lambda w: f"{badges_path(w)}/print")(page, world)
+    page.emulate_media(media="print")
+    return 200
+
+
 def console_path(world: World) -> str:
     """The host console of the open poll."""
     return f"/admin/polls/{world.poll_id('open')}"
@@ -367,6 +525,66 @@ def console_close_dialog(page: Page, world: World) -> int:
     visit(console_path)(page, world)
     page.locator('#console button[data-intent="close-step"]').click()
     expect(page.locator("#close-confirm")).to_be_enabled(timeout=WAIT_MS)
+    return 200
+
+
+def statement_preview(page: Page, world: World) -> int:
+    """The privacy statement's editor showing the preview of the texts in the form."""
+    visit(lambda w: "/admin/statements/privacy")(page, world)
+    post(page, "main button[name=action][value=preview]", 200)
+    expect(page.locator("#preview-title")).to_be_visible()
+    return 200
+
+
+def statement_with_errors(page: Page, world: World) -> int:
+    """The accessibility statement's editor refusing an empty bokmål text."""
+    visit(lambda w: "/admin/statements/accessibility")(page, world)
+    page.locator("#f-text_nb").fill("")
+    post(page, "main button[name=action][value=save]", 400)
+    expect(page.locator("#f-text_nb-error")).to_be_visible()
+    return 400
+
+
+def privacy_found(page: Page, world: World) -> int:
+    """The personal data page after looking up the contact person of the world's ideas."""
+    visit(lambda w: "/admin/privacy")(page, world)
+    page.locator("#f-email").fill("kari.nordmann@stavanger.kommune.no")
+    post(page, 'main form[action$="/admin/privacy"] button', 200)
+    expect(page.locator("#found-title")).to_be_visible()
+    return 200
+
+
+def privacy_erase_step(page: Page, world: World) -> int:
+    """The erasure's confirmation page (nothing is erased)."""
+    privacy_found(page, world)
+    return post(page, 'main form[action$="/admin/privacy/erase"] button', 200)
+
+
+def privacy_erased(page: Page, world: World) -> int:
+    """What is left after erasing the contact details of an idea sent for this case."""
+    address = f"slett.{secrets.token_hex(4)}@example.no"
+    submit_idea_to(world.server, world.open_year, contact_email=address)
+    visit(lambda w: "/admin/privacy")(page, world)
+    page.locator("#f-email").fill(address)
+    post(page, 'main form[action$="/admin/privacy"] button', 200)
+    post(page, 'main form[action$="/admin/privacy/erase"] button', 200)
+    page.locator("input[name=confirm]").check()
+    return post(page, 'main form[action$="/admin/privacy/erase"] button[type=submit]', 200)
+
+
+def privacy_erase_unticked(page: Page, world: World) -> int:
+    """The confirmation sent without its box ticked: refused, nothing erased."""
+    privacy_erase_step(page, world)
+    return post(page, 'main form[action$="/admin/privacy/erase"] button[type=submit]', 400)
+
+
+def stage_footer_focused(page: Page, world: World) -> int:
+    """The stage hides the statements' footer from the projector until a keyboard reaches it."""
+    stage_open(page, world)
+    expect(page.locator(".site-foot")).to_have_css("position", "absolute")
+    page.locator(".site-foot a").first.focus()
+    expect(page.locator(".site-foot")).to_have_css("position", "fixed")
+    expect(page.locator(".site-foot a").first).to_be_visible()
     return 200
 
 
@@ -399,23 +617,45 @@ CASES = [
     Case("join-unknown-code", None, visit(lambda w: "/join?code=NOPE", 404), PHONE_ONLY),
     Case("ballot", None, visit(lambda w: f"/p/{w.code('open')}"), PHONE_ONLY),
     Case("ballot-voted", None, ballot_after_voting, PHONE_ONLY),
+    Case("ballot-finale", None, ballot_with_finalists_link, PHONE_ONLY),
     Case("ballot-ranked", None, visit(lambda w: f"/p/{w.code('ranked')}"), PHONE_ONLY),
     Case("ballot-closed", None, visit(lambda w: f"/p/{w.code('closed')}"), PHONE_ONLY),
     Case("receipt", None, receipt, PHONE_ONLY),
+    Case("ballot-approval", None, visit(lambda w: f"/p/{w.code('approval')}"), PHONE_ONLY),
+    Case("ballot-approval-voted", None, approval_after_voting, PHONE_ONLY),
+    Case("ballot-badge", None, visit(lambda w: f"/p/{w.code('badge')}"), PHONE_ONLY),
+    Case("ballot-badge-refused", None, badge_code_refused, PHONE_ONLY),
     Case("not-found", None, visit(lambda w: "/p/NOPE", 404), PHONE_ONLY),
     Case("stage-open", None, stage_open, ("projector",)),
     Case("stage-podium", None, stage_podium, ("projector",)),
+    Case("stage-footer-focused", None, stage_footer_focused, ("projector",)),
+    # The public: the statements linked from every page's footer.
+    Case("privacy", None, visit(lambda w: "/personvern")),
+    Case("privacy-en", None, visit(lambda w: "/personvern?lang=en"), PHONE_ONLY),
+    Case("accessibility", None, visit(lambda w: "/tilgjengelighet?lang=nn")),
+    Case("bulletin", None, visit(lambda w: f"/p/{w.code('closed')}/bulletin")),
+    Case(
+        "bulletin-receipt",
+        None,
+        visit(lambda w: f"/p/{w.code('closed')}/bulletin?receipt=ZZZZ-ZZZZ"),
+        PHONE_ONLY,
+    ),
     # The public: the call for ideas and the idea form.
     Case("call", None, visit(lambda w: "/ideer"), PHONE_ONLY),
     Case("idea-form", None, visit(lambda w: f"/ideer/{w.open_year}/ny")),
     Case("idea-form-errors", None, idea_form_with_errors),
     Case("idea-submitted", None, visit(lambda w: w.private_link)),
+    Case("idea-draft", None, idea_draft, PHONE_ONLY),
+    Case("idea-withdraw-confirm", None, visit(lambda w: f"{w.private_link.split('?')[0]}/trekk")),
+    Case("idea-withdrawn", None, idea_withdrawn),
     # Logging in, and an invited person choosing a password.
     Case("login", None, visit(lambda w: "/admin/login")),
     Case("invitation", None, visit(lambda w: w.invitation), PHONE_ONLY),
     # Organisers: the finale polls.
     Case("dashboard", "organiser", visit(lambda w: "/admin")),
     Case("poll-new", "organiser", visit(lambda w: "/admin/polls/new")),
+    Case("poll-new-errors", "organiser", poll_form_with_errors),
+    Case("poll-draft-drawn", "organiser", poll_draft_drawn),
     Case("poll-open", "organiser", visit(lambda w: f"/admin/polls/{w.poll_id('open')}")),
     Case("poll-closed", "organiser", visit(lambda w: f"/admin/polls/{w.poll_id('closed')}")),
     Case("poll-tied", "organiser", visit(lambda w: f"/admin/polls/{w.poll_id('tied')}")),
@@ -424,12 +664,30 @@ CASES = [
     # Hosts: the console runs the show; a tie offers lots, not a decision.
     Case("poll-open-host", "host", visit(console_path)),
     Case("poll-tied-host", "host", visit(lambda w: f"/admin/polls/{w.poll_id('tied')}")),
+    Case(
+        "results-print-host", "host", visit(lambda w: f"/admin/polls/{w.poll_id('closed')}/results")
+    ),
+    # Organisers: the badges of a badge poll, revoking one, the sheets to print.
+    Case("badges", "organiser", visit(badges_path)),
+    Case("badges-revoke", "organiser", visit(lambda w: f"{badges_path(w)}?revoke={badge(w)}")),
+    Case("badges-print", "organiser", visit(lambda w: f"{badges_path(w)}/print")),
+    Case("badges-printed", "organiser", badges_printed, ("desktop",)),
     # Organisers: the contest.
     Case("contests", "organiser", visit(lambda w: "/admin/contest")),
     Case("contest-new", "organiser", visit(lambda w: "/admin/contest/new")),
     Case("contest", "organiser", visit(year_path(""))),
     Case("contest-edit", "organiser", visit(year_path("/edit"))),
     Case("ideas", "organiser", visit(year_path("/ideas"))),
+    Case("ideas-filtered", "organiser", visit(year_path("/ideas?status=nominated"))),
+    Case("ideas-compare-too-many", "organiser", compare_too_many),
+    Case(
+        "ideas-compared",
+        "organiser",
+        visit(lambda w: f"{year_path('/compare')(w)}?idea={w.idea_id}&idea={w.unscored_id}"),
+    ),
+    Case("contest-finalists", "organiser", visit(year_path("", "finale_year"))),
+    Case("finalists-preview", "organiser", visit(lambda w: f"/ideer/{w.jury_year}/finalister")),
+    Case("finalists-public", None, visit(lambda w: f"/ideer/{w.finale_year}/finalister")),
     Case("idea", "organiser", visit(lambda w: f"/admin/contest/{w.jury_year}/ideas/{w.idea_id}")),
     Case("criteria", "organiser", visit(year_path("/criteria", "open_year"))),
     Case("criteria-locked", "organiser", visit(year_path("/criteria"))),
@@ -437,15 +695,27 @@ CASES = [
     Case("people", "organiser", visit(lambda w: "/admin/people")),
     Case("people-invited", "organiser", people_after_invitation),
     Case("audit", "organiser", visit(lambda w: "/admin/audit")),
+    Case("audit-filtered", "organiser", visit(lambda w: "/admin/audit?subject=idea&who=a")),
     Case("api-tokens", "organiser", visit(lambda w: "/admin/tokens")),
     Case("organisations", "organiser", visit(lambda w: "/admin/organisations")),
     Case("theme", "organiser", visit(lambda w: "/admin/theme")),
     Case("theme-errors", "organiser", theme_with_errors),
     Case("theme-saved", "organiser", theme_saved),
+    Case("statement", "organiser", visit(lambda w: "/admin/statements/privacy")),
+    Case("statement-preview", "organiser", statement_preview),
+    Case("statement-errors", "organiser", statement_with_errors),
+    Case("privacy", "organiser", visit(lambda w: "/admin/privacy")),
+    Case("privacy-found", "organiser", privacy_found),
+    Case("privacy-erase", "organiser", privacy_erase_step),
+    Case("privacy-erase-unticked", "organiser", privacy_erase_unticked),
+    Case("privacy-erased", "organiser", privacy_erased),
     # The jury.
     Case("jury", "jury", visit(year_path("/jury"))),
     Case("jury-sheet", "jury", visit(lambda w: f"{year_path('/jury')(w)}/{w.unscored_id}")),
     Case("jury-sheet-errors", "jury", sheet_with_errors),
+    Case("jury-assign", "organiser", visit(year_path("/jury/assign"))),
+    Case("jury-progress", "organiser", visit(year_path("/jury/progress"))),
+    Case("jury-reminded", "organiser", jury_reminded),
 ]
 
 

@@ -317,23 +317,19 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
     # 9. The finale: open, vote, close; the winners are locked.
     headers = await api_headers(app, "api@ks.no")
     poll = (await org.get(f"/api/polls/{poll_id}", headers=headers)).json()
-    assert [f["name"] for f in poll["finalists"]] == [
-        "Utkast ferdig",
-        "Rogaland-idé 2",
-        "Rogaland-idé 4",
-        "Fylkets idé",
-        "Oslos idé",
-    ]
-    assert poll["finalists"][3]["owner"] == "Rogaland fylkeskommune"
+    ranked = ["Utkast ferdig", "Rogaland-idé 2", "Rogaland-idé 4", "Fylkets idé", "Oslos idé"]
+    finalist = {f["name"]: f for f in poll["finalists"]}  # the stage's order is drawn
+    assert sorted(finalist) == sorted(ranked) and len(poll["finalists"]) == len(ranked)
+    assert finalist["Fylkets idé"]["owner"] == "Rogaland fylkeskommune"
     assert (
         await post_form(org, f"/admin/polls/{poll_id}", f"/admin/polls/{poll_id}/open")
     ).status_code == 303
     votes = [3] * 6 + [0] * 4 + [4] * 3 + [1] * 2 + [2]
-    for finalist in votes:
+    for choice in votes:
         async with new_client(app) as phone:
             await phone.get(f"/p/{poll['code']}")
             cast = await phone.post(
-                f"/p/{poll['code']}", data={"choice": str(poll["finalists"][finalist]["id"])}
+                f"/p/{poll['code']}", data={"choice": str(finalist[ranked[choice]]["id"])}
             )
             assert cast.status_code == 303
     asked_at = str(now_ms() - 2000)  # the second step of closing, taken a moment later
@@ -365,6 +361,7 @@ async def test_a_whole_contest_from_ideas_to_locked_winners(
         "jury.score",
         "jury.conflict",
         "finalists.select",
+        "finalists.stage_order",
         "edition.update",
         "poll.open",
         "poll.close",
@@ -405,7 +402,165 @@ async def test_concurrent_nomination_clicks_never_make_a_fourth(
     assert statuses == [303] * 3 + [409] * 9
     exported = (await org.get(f"/admin/contest/{YEAR}/export/nominations.csv")).text
     assert exported.count("Samtidig klikk") == 3
-    audit = (await org.get("/admin/audit")).text
-    assert audit.count("nomination.add") == 3
+    audit = (await org.get("/admin/audit?lang=en")).text  # actions in plain words
+    assert audit.count("Nominated an idea") == 3
     for coordinator in (first, second):
         await coordinator.aclose()
+
+
+# What the senders meet: withdrawal and the news of their ideas, by mail -----------------
+
+
+@pytest_asyncio.fixture(params=["sqlite", "redis"])
+async def mailing_contest(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
+) -> AsyncIterator[tuple[Starlette, list[Any]]]:
+    """An app that mails through a real SMTP server; the messages it took, as they come."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    from live.server import create_app
+    from tests.support.redis_server import free_port
+
+    received: list[Any] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    store = {} if request.param == "sqlite" else {
+        "LIVE_STORE_URL": request.getfixturevalue("redis_url")}  # fmt: skip
+    app = create_app(make_settings(LIVE_SMTP_URL=f"smtp://127.0.0.1:{controller.port}", **store))
+    try:
+        async with app.router.lifespan_context(app):
+            yield app, received
+    finally:
+        controller.stop()
+
+
+async def test_senders_withdraw_and_hear_what_happens_to_their_ideas(
+    mailing_contest: tuple[Starlette, list[Any]],
+) -> None:
+    from tests.conftest import services_of
+
+    app, received = mailing_contest
+
+    def mails_to(address: str) -> list[tuple[str, str]]:
+        """The subject and body of each mail to `address` since the last look."""
+        found = [m for m in received if m["To"] == address]
+        for mail in found:
+            received.remove(mail)
+        return [
+            (str(m["Subject"]), str(m.get_body(("plain",)).get_content()).replace("\r\n", "\n"))
+            for m in found
+        ]
+
+    await make_user(app, "arrangor@ks.no", Role.ORGANISER)
+    org = new_client(app)
+    assert (await log_in(org, "arrangor@ks.no")).status_code == 303
+    await create_edition(org)
+    rogaland = await accept_invitation(app, org, "digi@rogaland.no", "coordinator", "digi-rogaland")
+    college = await accept_invitation(app, org, "kollegiet@ks.no", "coordinator", "kollegiet")
+
+    # 1. Ideas in three languages; each sender gets the private link by mail at once.
+    senders = {  # title: (owner, the sender's language)
+        "Alfa": ("m:1103", "en"), "Bravo": ("m:1101", "nn"), "Charlie": ("m:1106", "en"),
+        "Delta": ("m:1108", "en"), "Echo": ("m:1111", "en"), "Foxtrot": ("c:11", "nn"),
+        "Golf": ("m:0301", "en"), "Hotel": ("c:11", "en"),
+    }  # fmt: skip
+    links: dict[str, str] = {}
+    for title, (owner, language) in senders.items():
+        async with new_client(app) as public:
+            answer = await public.post(
+                f"/ideer/{YEAR}/ny?lang={language}",
+                data=idea_form(owner, title, contact_email=f"{title.lower()}@kommune.no"),
+            )
+            assert answer.status_code == 303, answer.text
+            links[title] = answer.headers["location"].split("?")[0]
+        [(subject, body)] = mails_to(f"{title.lower()}@kommune.no")
+        assert f"{BASE_URL}{links[title]}\n" in body
+    ids = {idea.title: idea.id for idea in await services_of(app).contest.ideas(YEAR)}
+
+    # 2. Echo withdraws for good; Delta withdraws and thinks better of it. Two steps each.
+    async with new_client(app) as public:
+        for title in ("Echo", "Delta"):
+            ask = await public.get(f"{links[title]}/trekk?lang=en")
+            assert ask.status_code == 200 and "Yes, withdraw the idea" in ask.text
+            done = await public.post(f"{links[title]}/trekk")
+            assert done.status_code == 303
+            [(subject, _)] = mails_to(f"{title.lower()}@kommune.no")
+            assert subject == f"Your idea is withdrawn: {title}"
+        again = await public.post(
+            f"{links['Delta']}?lang=en",
+            data=idea_form("m:1108", "Delta", contact_email="delta@kommune.no"),
+        )
+        assert again.status_code == 303 and "submitted=1" in again.headers["location"]
+        [(subject, _)] = mails_to("delta@kommune.no")
+        assert subject == "Your idea is submitted: Delta"
+
+    # 3. The organiser moves Oslo's idea; its sender hears where it went, in English.
+    moved = await idea_action(org, ids["Golf"], "reroute", network_id="kollegiet", note="Fylke")
+    assert moved.status_code == 303
+    [(subject, body)] = mails_to("golf@kommune.no")
+    assert subject == "News about your idea: Golf" and "Kollegiet" in body
+
+    # 4. The deadline passes: a withdrawn idea is nowhere in its network's list.
+    await set_deadlines(org, submission_deadline=-0.01)
+    mine = (await rogaland.get(f"/admin/contest/{YEAR}/ideas")).text
+    assert "Delta" in mine and "Echo" not in mine
+    assert (await rogaland.get(f"/admin/contest/{YEAR}/ideas/{ids['Echo']}")).status_code == 404
+    refused = await rogaland.post(
+        f"/admin/contest/{YEAR}/ideas/{ids['Echo']}/nominate",
+        data={"csrf": csrf_of(mine), "rationale": "Nei"},
+    )
+    assert refused.status_code == 404  # not a candidate: the coordinator cannot see it
+    async with new_client(app) as public:
+        late = await public.post(f"{links['Alfa']}/trekk")
+        assert late.status_code == 409  # withdrawal ends with the deadline
+
+    # 5. Nominations: each nominee's sender is told, in their language.
+    for network, titles in ((rogaland, ("Alfa", "Bravo", "Charlie")),
+                            (college, ("Foxtrot", "Golf", "Hotel"))):  # fmt: skip
+        for title in titles:
+            answer = await idea_action(network, ids[title], "nominate", rationale="Stor nytte.")
+            assert answer.status_code == 303, answer.text
+            [(subject, body)] = mails_to(f"{title.lower()}@kommune.no")
+            assert "Nominated by" in body or "Nominert av" in body
+
+    # 6. Finalists chosen: those not nominated hear it; then the poll fixes the finalists.
+    await set_deadlines(org, submission_deadline=-0.02, nomination_deadline=-0.01)
+    finalists = [ids[t] for t in ("Alfa", "Bravo", "Charlie", "Foxtrot", "Golf")]
+    ranking = f"/admin/contest/{YEAR}/ranking"
+    chosen = await post_form(
+        org, ranking, f"/admin/contest/{YEAR}/finalists/select", idea=finalists
+    )
+    assert chosen.status_code == 303
+    [(_, body)] = mails_to("delta@kommune.no")
+    assert "Not nominated" in body
+    assert mails_to("alfa@kommune.no") == [] and mails_to("echo@kommune.no") == []
+    poll = await post_form(org, ranking, f"/admin/contest/{YEAR}/finalists/poll")
+    assert poll.status_code == 303
+    for title in ("Alfa", "Charlie", "Golf"):
+        [(_, body)] = mails_to(f"{title.lower()}@kommune.no")
+        assert "Finalist." in body
+    for title in ("Bravo", "Foxtrot"):  # nynorsk senders
+        [(_, body)] = mails_to(f"{title.lower()}@kommune.no")
+        assert "Finalist." in body and "Hei Kari Nordmann," in body
+    [(_, body)] = mails_to("hotel@kommune.no")
+    assert "Not a finalist" in body
+    assert [m["To"] for m in received if "kommune.no" in m["To"]] == []  # nothing else
+
+    # 7. Each private page says the same, at the top, as a status.
+    async with new_client(app) as public:
+        for title, heading in (("Alfa", "Finalist"), ("Hotel", "Not a finalist"),
+                               ("Delta", "Not nominated"), ("Echo", "Withdrawn")):  # fmt: skip
+            page = (await public.get(f"{links[title]}?lang=en")).text
+            assert re.search(rf'role="status"[^>]*>\s*<h2[^>]*>{heading}</h2>', page), title
+    audit = (await org.get("/admin/audit.csv")).text
+    assert audit.count(";idea.withdraw;") == 2 and ";idea.notice;" in audit
+    for person in (org, rogaland, college):
+        await person.aclose()

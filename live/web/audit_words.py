@@ -23,8 +23,11 @@ ACTIONS = {
     "directory.import": N_("Imported municipalities or networks"),
     "edition.create": N_("Created the contest"),
     "edition.update": N_("Changed the contest"),
+    "finalists.publish": N_("Published the finalist page"),
     "finalists.select": N_("Chose the finalists"),
+    "finalists.unpublish": N_("Took the finalist page down"),
     "finalists.stage_order": N_("Set the finalists' order on the stage"),
+    "idea.erase_contact": N_("Erased the contact details"),
     "idea.reroute": N_("Moved the idea to another network"),
     "idea.save": N_("Saved the idea as a draft"),
     "idea.submit": N_("Submitted the idea"),
@@ -32,7 +35,12 @@ ACTIONS = {
     "idea.notice": N_("Told the contact person how the idea stands"),
     "invitation.accept": N_("Accepted the invitation"),
     "invitation.create": N_("Invited a person"),
+    "jury.assign": N_("Assigned jury members to nominees"),
     "jury.conflict": N_("Declared a conflict of interest"),
+    "jury.language": N_("Noted the jury member's language"),
+    "jury.override": N_("Decided on a conflict of interest from the member's own network"),
+    "jury.remind": N_("Asked for a reminder to a jury member"),
+    "jury.remind_result": N_("Sent a reminder to a jury member, or could not"),
     "jury.score": N_("Saved scores"),
     "jury.start": N_("The jury began scoring, which fixed the criteria"),
     "nomination.add": N_("Nominated an idea"),
@@ -52,6 +60,8 @@ ACTIONS = {
     "poll.tie": N_("Resolved a tie"),
     "poll.token_alert": N_("Alert: one address took voter tokens faster than a hall does"),
     "poll.update": N_("Changed the poll"),
+    "privacy.export": N_("Exported what is held about a person"),
+    "statement.update": N_("Changed a statement"),
     "theme.update": N_("Changed the stage theme"),
 }
 _RESULTS_SHOWN = {True: N_("Showed the results"), False: N_("Hid the results")}
@@ -70,6 +80,12 @@ KINDS = {
     "api_token": N_("API tokens"),
     "theme": N_("Stage theme"),
     "directory": N_("Municipalities and networks"),
+    "jury-assignment": N_("Jury assignments"),
+    "jury-reminder": N_("Jury reminders"),
+    "idea-notice": N_("News to contact persons"),
+    "token-alerts": N_("Voter token alerts"),
+    "statement": N_("Statements"),
+    "privacy": N_("Personal data"),
 }
 
 
@@ -117,12 +133,21 @@ class Names:
         names = cls()
         if "poll" in kinds:
             names.polls = {str(p.id): p.title for p in await store.list_polls()}
-        if kinds & {"idea", "sheet"}:
+        if kinds & {"token-alerts"}:
+            names.polls = {str(p.id): p.title for p in await store.list_polls()}
+        if kinds & {"idea", "sheet", "idea-notice"}:
             ideas = [Idea.from_record(r) for r in await store.list_records("idea")]
             names.ideas = {str(i.id): i.title for i in ideas}
-        if kinds & {"user", "sheet", "api_token"}:
+        if kinds & {"user", "sheet", "api_token", "jury-reminder", "jury-member"}:
             names.users = {str(u.id): u.email for u in await store.list_users()}
-        if kinds & {"edition", "nominations", "finalists", "scoring"}:
+        if kinds & {
+            "edition",
+            "nominations",
+            "finalists",
+            "scoring",
+            "jury-assignment",
+            "jury-reminder",
+        }:
             names.editions = {str(e.year): e.title for e in await contest.editions()}
         if "nominations" in kinds:
             networks = (await contest.directory()).networks
@@ -169,6 +194,22 @@ class Names:
                 name=_data_text(entry, "name"),
                 email=self._token_owner(entry),
             )
+        if kind == "idea-notice":
+            return gettext("News to the contact person of %(idea)s", idea=self._idea(first))
+        if kind == "token-alerts":
+            poll = self.polls.get(first) or gettext("Poll number %(number)s", number=first)
+            return gettext("Voter token alerts in %(poll)s", poll=poll)
+        if kind == "jury-assignment":
+            return gettext("Jury assignments of %(edition)s", edition=edition)
+        if kind == "jury-reminder" and len(parts) == 2:
+            member = self.users.get(parts[1], parts[1])
+            return gettext("Reminders to %(member)s, %(edition)s", member=member, edition=edition)
+        if kind == "jury-member":
+            return gettext("Jury member %(member)s", member=self.users.get(first, first))
+        if kind == "statement" and first == "privacy":
+            return gettext("The privacy statement")
+        if kind == "statement" and first == "accessibility":
+            return gettext("The accessibility statement")
         if kind == "theme":
             return gettext("The stage theme")
         if kind == "directory":
