@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from live.config import Settings
 from live.contest.finalist_page import FinaleLinks
 from live.store.models import Role
+from live.tokens import VoterToken
 from tests.conftest import api_headers, create_poll, services_of
 from tests.support.contest import idea_form
 from tests.test_coordinators import YEAR, csrf_of, logged_in, new_client, save_deadlines
@@ -177,7 +178,7 @@ async def test_the_finale_poll_orders_the_page_and_its_ballot_links_to_it(world:
         assert plain.status_code == 200 and "Read about the finalists" not in plain.text
 
 
-async def test_the_ballot_asks_the_store_once_per_poll_version(
+async def test_the_ballot_asks_the_store_once_per_poll_not_per_vote(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = services_of(world.app).store
@@ -200,6 +201,12 @@ async def test_the_ballot_asks_the_store_once_per_poll_version(
         for _ in range(20):
             assert (await voters.get(f"/p/{finale.code}")).status_code == 200
     assert lookups.count("edition") == 2  # once more: the app's own cache, then memory
+    opened = await store.open_poll(finale.id, actor="org@example.no")
+    for number in range(5):  # each vote raises the poll's version
+        await store.cast_ballot(VoterToken(finale.id, f"v{number}"), [finale.finalist_ids[0]], None)
+        assert await links.year_for(await store.get_poll(finale.id)) == YEAR
+    assert opened.version > finale.version
+    assert lookups.count("edition") == 2
     links.forget()
     await links.year_for(finale)
     assert lookups.count("edition") == 3

@@ -126,20 +126,21 @@ def pitch(text: str) -> str:
 class FinaleLinks:
     """Which edition's published finalist page a poll's ballot links to, if any.
 
-    Asked on every ballot page, so it answers from memory: per poll and poll version, for
-    `TTL_SECONDS` at most (an edition names its finale poll; publishing does not change
-    the poll). One lookup at a time refreshes an entry, however many phones ask at once.
+    Asked on every ballot page, so it answers from memory: per poll, for `TTL_SECONDS` at
+    most (an edition names its finale poll; publishing does not change the poll, and a
+    vote, which raises the poll's version, changes nothing here). One lookup at a time
+    refreshes an entry, however many phones ask at once.
     """
 
     def __init__(self, store: Store, ttl: float = TTL_SECONDS) -> None:
         self._store = store
         self._ttl = ttl
-        self._known: dict[tuple[int, int], tuple[float, int | None]] = {}
+        self._known: dict[int, tuple[float, int | None]] = {}
         self._lock = asyncio.Lock()
 
     async def year_for(self, poll: Poll) -> int | None:
         """The year of the edition whose finale poll `poll` is, when its page is published."""
-        key = (poll.id, poll.version)
+        key = poll.id
         entry = self._known.get(key)
         if entry is not None and time.monotonic() - entry[0] < self._ttl:
             return entry[1]
