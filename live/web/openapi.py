@@ -179,17 +179,33 @@ _FINALIST = {
 }
 
 _SETTINGS = {
-    "eligibility": {"type": "string", "enum": ["open", "badge"], "default": "open",
-                    "description": "Who may vote: open (one ballot per device; stops "
-                                   "accidents, not someone voting from many browsers) or "
-                                   "badge (one ballot per one-time badge)."},
-    "max_choices": {"type": ["integer", "null"], "minimum": 1, "maximum": 9,
-                    "description": "Approval only (required there): how many finalists a "
-                                   "voter may approve, fewer than the finalists."},
-    "tie_rule": {"type": "string", "enum": ["lots", "decision"], "default": "lots",
-                 "description": "The rule announced for a tie for a winning place."},
-    "expected_voters": {"type": ["integer", "null"], "minimum": 1, "maximum": 100000,
-                        "description": "For the console; may change in any status."},
+    "eligibility": {
+        "type": "string",
+        "enum": ["open", "badge"],
+        "default": "open",
+        "description": "Who may vote: open (one ballot per device; stops "
+        "accidents, not someone voting from many browsers) or "
+        "badge (one ballot per one-time badge).",
+    },
+    "max_choices": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": 9,
+        "description": "Approval only (required there): how many finalists a "
+        "voter may approve, fewer than the finalists.",
+    },
+    "tie_rule": {
+        "type": "string",
+        "enum": ["lots", "decision"],
+        "default": "lots",
+        "description": "The rule announced for a tie for a winning place.",
+    },
+    "expected_voters": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": 100000,
+        "description": "For the console; may change in any status.",
+    },
 }
 
 _SCHEMAS: dict[str, Any] = {
