@@ -31,6 +31,9 @@ pytestmark = pytest.mark.asyncio
 NOTE = "Kari Nordmann and the host: a burst of tokens from one address."
 
 
+ENGLISH = {"Accept-Language": "en"}  # these tests read the English texts
+
+
 @pytest_asyncio.fixture
 async def app(make_settings: Callable[..., Settings], store_url: str) -> AsyncIterator[Starlette]:
     application = create_app(make_settings(LIVE_STORE_URL=store_url))
@@ -40,13 +43,15 @@ async def app(make_settings: Callable[..., Settings], store_url: str) -> AsyncIt
 
 @pytest_asyncio.fixture
 async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as web:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=ENGLISH
+    ) as web:
         yield web
 
 
 def public(http: httpx.AsyncClient) -> httpx.AsyncClient:
     """Another browser on the same app: no token, no login."""
-    return httpx.AsyncClient(transport=http._transport, base_url=BASE_URL)
+    return httpx.AsyncClient(transport=http._transport, base_url=BASE_URL, headers=ENGLISH)
 
 
 async def voted_and_closed(

@@ -278,14 +278,14 @@ async def test_withdrawn_ideas_stay_out_of_the_coordinators_list(
     mailing_app: Starlette, inbox: tuple[Inbox, int]
 ) -> None:
     kept = await send_idea(mailing_app, "nb", title="Blir med")
-    gone = await send_idea(mailing_app, "nb", title="Trukket")
+    gone = await send_idea(mailing_app, "nb", title="Ideen som gikk")
     async with public(mailing_app) as web:
         assert (await web.post(f"{gone}/trekk")).status_code == 303
     assert kept
     services_of(mailing_app).contest.clock = lambda: NOW + timedelta(days=1, minutes=1)
     coordinator = await _coordinator(mailing_app)
     listing = (await coordinator.get(f"/admin/contest/{YEAR}/ideas")).text
-    assert "Blir med" in listing and "Trukket" not in listing
+    assert "Blir med" in listing and "Ideen som gikk" not in listing
     await coordinator.aclose()
 
 

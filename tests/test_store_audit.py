@@ -111,7 +111,9 @@ async def test_every_poll_change_writes_one_entry_in_the_same_step(
     )
     assert (updated.subject, updated.before) == (subject, created.after)
     assert updated.after == {"title": "Finale", "method": "ranked", "winners": 3,
-                             "finalists": ["Ærlig", "B/2"]}  # fmt: skip
+                             "finalists": ["Ærlig", "B/2"], "eligibility": "open",
+                             "max_choices": None, "tie_rule": "lots",
+                             "expected_voters": None}  # fmt: skip
 
     await steps.step(lambda: store.open_poll(poll.id, actor=ACTOR), "poll.open")
     await steps.repeat(lambda: store.open_poll(poll.id, actor=ACTOR))
