@@ -190,7 +190,7 @@ async def _act(request: Request, session: Session, poll: Poll, action: str, form
         console_hall.check_may_exclude(session, poll)
         if not _confirmed(form):
             raise ExclusionConfirmationNeeded
-        note = console_hall.exclusion_note(form.get("note"))
+        note = polls.check_note(form.get("note"))
         await store.exclude_flagged(poll.id, note, actor=actor)
 
 

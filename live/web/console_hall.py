@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from live import i18n
-from live.errors import N_, BadRequest, Conflict, Forbidden
-from live.finale.polls import NOTE_MAX, check_expected_voters
+from live.errors import N_, Conflict, Forbidden
+from live.finale.polls import check_expected_voters
 from live.finale.stuffing import token_activity
 from live.store import Store
 from live.store.models import BallotRecord, Eligibility, Poll, PollStatus, Session
@@ -184,15 +184,3 @@ def check_may_exclude(session: Session, poll: Poll) -> None:
         raise Forbidden(N_("Only an organiser can take flagged ballots out of the count."))
     if poll.status is not PollStatus.OPEN:
         raise Conflict(N_("Ballots can be excluded only while voting is open."))
-
-
-def exclusion_note(value: object) -> str:
-    """The note of an exclusion decision: who decided and why, required."""
-    note = " ".join(str(value or "").split())
-    if not note:
-        raise BadRequest(N_("Say who decided and why, in the note."), field="note")
-    if len(note) > NOTE_MAX:
-        raise BadRequest(
-            N_("%(field)s is too long: at most %(limit)s characters."), field="note", limit=NOTE_MAX
-        )
-    return note
