@@ -63,8 +63,9 @@ def gettext(message: str, **params: object) -> str:
 
 
 def ngettext(singular: str, plural: str, number: int, **params: object) -> str:
-    translated = load_catalogues()[_current.get()].ngettext(singular, plural, number)
-    return translated % {"num": number, **params}
+    """The singular or plural form for `number`, translated. Bokmål, nynorsk and English
+    share one rule (one; anything else), so each form is its own msgid, marked with N_()."""
+    return gettext(singular if number == 1 else plural, **{"num": number, **params})
 
 
 def parse_accept_language(header: str | None) -> str | None:

@@ -128,3 +128,24 @@ async def test_the_switch_is_remembered_over_the_browser_s_language(
     asked = await client.get("/", params={"lang": "nb"}, headers=nynorsk)
     assert _page_language(asked.text) == "nb"  # ?lang= beats the cookie and the header
     assert _page_language((await client.get("/", headers=nynorsk)).text) == "en"
+
+
+def test_ngettext_translates_each_form_by_number() -> None:
+    token = i18n._current.set("nb")
+    try:
+        one = i18n.ngettext(
+            "%(count)s flagged ballot still counts.",
+            "%(count)s flagged ballots still count.",
+            1,
+            count="1",
+        )
+        many = i18n.ngettext(
+            "%(count)s flagged ballot still counts.",
+            "%(count)s flagged ballots still count.",
+            10,
+            count="10",
+        )
+    finally:
+        i18n._current.reset(token)
+    assert one == "1 flagget stemmeseddel telles fortsatt."
+    assert many == "10 flaggede stemmesedler telles fortsatt."
