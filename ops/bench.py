@@ -252,7 +252,7 @@ def main() -> int:
     # the per-address limits on new voter tokens would otherwise measure the 429 page.
     server = ServerProcess(
         work / "var", store_url=args.store_url,
-        LIVE_TOKEN_ALERT_PER_MINUTE=str(10**9), LIVE_TOKEN_CEILING_PER_MINUTE=str(10**9),
+        LIVE_TOKEN_ALERT_PER_MINUTE=str(10**7), LIVE_TOKEN_CEILING_PER_MINUTE=str(10**7),
     )  # fmt: skip
     server.start()
     try:

@@ -4,6 +4,7 @@ tokens, while voters who hold a token vote on; on every backend."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import httpx
@@ -133,3 +134,30 @@ def test_bad_token_rates_stop_start_up_naming_the_key(
 ) -> None:
     with pytest.raises(SettingsError, match=named):
         make_settings(LIVE_TOKEN_ALERT_PER_MINUTE=alert, LIVE_TOKEN_CEILING_PER_MINUTE=ceiling)
+
+
+@pytest.mark.asyncio
+async def test_a_process_sends_its_token_counts_in_batches(
+    app: Starlette, settings: Settings
+) -> None:
+    """Counting stays exact in one process while the store hears of it in batches, not a
+    write per token; the console's figure includes this process's latest hits."""
+    store = services_of(app).store
+    writes: list[int] = []
+    real_hit = store.hit
+
+    async def counted(key: str, window: int, limit: int, cost: int = 1) -> float | None:
+        if key.startswith("tokens:") and cost:
+            writes.append(cost)
+        return await real_hit(key, window, limit, cost)
+
+    roomy = dataclasses.replace(settings, token_ceiling_per_minute=1000)
+    store.hit = counted  # type: ignore[method-assign]
+    try:
+        flags = [await stuffing.admit_new_token(store, roomy, 77, "192.0.2.50") for _ in range(40)]
+    finally:
+        store.hit = real_hit  # type: ignore[method-assign]
+    assert flags == [False] * ALERT + [True] * (40 - ALERT)
+    assert sum(writes) <= 80 and len(writes) <= 8, writes  # 2 keys, a few batches
+    assert (await stuffing.token_activity(store, 77))["tokens_last_minute"] == 40
+    assert await store.count_hits("tokens:77:192.0.2.50") == 40
