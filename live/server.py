@@ -32,6 +32,7 @@ from live.tokens import ContestLinks, VoterTokens
 from live.web import (
     admin,
     api,
+    attachments,
     badges,
     ballot,
     bulletin,
@@ -52,7 +53,6 @@ from live.web import (
 from live.web.errors import on_client_gone, on_http_error, on_live_error, on_unexpected
 from live.web.security import (
     AllowedHostsMiddleware,
-    BodyLimitMiddleware,
     SecurityHeadersMiddleware,
 )
 from live.web.services import Services
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *admin.routes,
             *console.routes,
             *contest_public.routes,
+            *attachments.routes,
             *contest_admin.routes,
             *contest_jury.routes,
             *contest_finalists.routes,
@@ -138,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 hosts=settings.allowed_hosts,
                 own_addresses=settings.allow_own_addresses,
             ),
-            Middleware(BodyLimitMiddleware),
+            Middleware(attachments.BodyLimits),  # the usual cap; room for a file to upload
             Middleware(Utf8Forms),
         ],
         exception_handlers={

@@ -128,6 +128,15 @@ def submit_idea_to(server: ServerProcess, year: int, action: str = "submit", **f
     return sent.headers["location"]
 
 
+def attach_to(server: ServerProcess, private_link: str) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as public:
+        sent = public.post(
+            f"{private_link.split('?')[0]}/vedlegg",
+            files={"file": ("Kostnadsoverslag.pdf", ATTACHMENT_PDF)},
+        )
+    assert sent.status_code == 303, sent.text
+
+
 def vote_http(server: ServerProcess, code: str, *choices: int) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as voter:
         assert voter.get(f"/p/{code}").status_code == 200
@@ -269,8 +278,10 @@ def build_world(server: ServerProcess, browser: Browser) -> World:
         save_edition(admin, open_year, future, new=True)
         save_edition(admin, jury_year, future, new=True)
         private_link = submit_idea_to(server, open_year)
-        submit_idea_to(server, jury_year, title="Felles chatbot for byggesak")
-        submit_idea_to(server, jury_year, title="Digital vannmåler", owner="m:4601")
+        for title, owner in (("Felles chatbot for byggesak", "m:1103"),
+                             ("Digital vannmåler", "m:4601")):  # fmt: skip
+            # Each with a file, for the lists on the organiser's and the jury's pages.
+            attach_to(server, submit_idea_to(server, jury_year, title=title, owner=owner))
         submit_idea_to(server, jury_year, title="Oslos egen idé", owner="m:0301")
         submit_idea_to(server, jury_year, action="draft", title="Et utkast")
         past_submission = [now - timedelta(days=1), *future[1:]]
@@ -370,6 +381,31 @@ def idea_withdrawn(page: Page, world: World) -> int:
     post(page, "form[method=post] button[type=submit]", 200)
     expect(page.locator("#idea-state-heading")).to_be_visible()
     return 200
+
+
+def idea_with_attachment(page: Page, world: World) -> int:
+    """A fresh idea's private page after attaching a file in the browser: the list with
+    its download and remove buttons, and the form for another."""
+    link = submit_idea_to(world.server, world.open_year, title="Med vedlegg").split("?")[0]
+    visit(lambda w: link)(page, world)
+    page.locator("#f-file").set_input_files(
+        files=[{"name": "skisse.pdf", "mimeType": "application/pdf", "buffer": ATTACHMENT_PDF}]
+    )
+    post(page, "form.attachment-form button[type=submit]", 200)
+    expect(page.locator(".attachment-list a")).to_have_text("skisse.pdf")
+    return 200
+
+
+def idea_attachment_refused(page: Page, world: World) -> int:
+    """A file whose content is no accepted type, refused beside the file field."""
+    link = submit_idea_to(world.server, world.open_year, title="Feil vedlegg").split("?")[0]
+    visit(lambda w: link)(page, world)
+    page.locator("#f-file").set_input_files(
+        files=[{"name": "side.pdf", "mimeType": "application/pdf", "buffer": b"<html></html>"}]
+    )
+    post(page, "form.attachment-form button[type=submit]", 400)
+    expect(page.locator("#f-file-error")).to_be_visible()
+    return 400
 
 
 def ballot_after_voting(page: Page, world: World) -> int:
@@ -592,6 +628,7 @@ THEME_LOGO = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 20" width="80" height="40">'
     b'<rect width="40" height="20" rx="3" fill="#f2b705"/></svg>'
 )
+ATTACHMENT_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PHONE_ONLY = ("phone",)
 BOTH = ("phone", "desktop")
 
@@ -648,6 +685,8 @@ CASES = [
     Case("idea-draft", None, idea_draft, PHONE_ONLY),
     Case("idea-withdraw-confirm", None, visit(lambda w: f"{w.private_link.split('?')[0]}/trekk")),
     Case("idea-withdrawn", None, idea_withdrawn),
+    Case("idea-attachment", None, idea_with_attachment),
+    Case("idea-attachment-refused", None, idea_attachment_refused),
     # Logging in, and an invited person choosing a password.
     Case("login", None, visit(lambda w: "/admin/login")),
     Case("invitation", None, visit(lambda w: w.invitation), PHONE_ONLY),

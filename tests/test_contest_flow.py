@@ -564,3 +564,70 @@ async def test_senders_withdraw_and_hear_what_happens_to_their_ideas(
     assert audit.count(";idea.withdraw;") == 2 and ";idea.notice;" in audit
     for person in (org, rogaland, college):
         await person.aclose()
+
+
+# Attachments: from the sender's private link to the coordinator and the jury -------------
+
+PDF_FILE = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def test_an_ideas_files_go_from_its_sender_to_its_coordinator_and_the_jury(
+    app: Starlette, organiser_client: httpx.AsyncClient
+) -> None:
+    from tests.conftest import services_of
+
+    org = organiser_client
+    await create_edition(org)
+    rogaland = await accept_invitation(app, org, "digi@rogaland.no", "coordinator", "digi-rogaland")
+    college = await accept_invitation(app, org, "kollegiet@ks.no", "coordinator", "kollegiet")
+    jury = await accept_invitation(app, org, "jury@ks.no", "jury")
+    link = await submit_idea(app, idea_form("m:1103", "Med vedlegg"))
+    [idea] = await services_of(app).contest.ideas(YEAR)
+
+    # 1. The sender attaches a sketch and a plan; a web page dressed as a PDF is refused.
+    async with new_client(app) as public:
+        for name, content in (("skisse.pdf", PDF_FILE), ("side.pdf", b"<html></html>")):
+            sent = await public.post(f"{link}/vedlegg", files={"file": (name, content)})
+            assert sent.status_code == (303 if name == "skisse.pdf" else 400)
+        page = (await public.get(f"{link}?lang=en")).text
+        assert "skisse.pdf" in page and "side.pdf" not in page
+        own = await public.get(f"{link}/vedlegg/1")
+        assert own.content == PDF_FILE and own.headers["content-security-policy"] == "sandbox"
+
+    # 2. The network's coordinator sees it on the idea's page and downloads it; another
+    # network's coordinator gets nothing, not even a hint that it exists.
+    staff_path = f"/admin/contest/{YEAR}/ideas/{idea.id}/attachments/1"
+    page = (await rogaland.get(f"/admin/contest/{YEAR}/ideas/{idea.id}")).text
+    assert f'href="{staff_path}"' in page
+    assert (await rogaland.get(staff_path)).content == PDF_FILE
+    assert (await college.get(staff_path)).status_code == 404
+    assert (await jury.get(staff_path)).status_code == 404  # not a nominee yet
+
+    # 3. After the deadline the files stay, unchangeable; nominated, the jury reads them.
+    await set_deadlines(org, submission_deadline=-0.01)
+    async with new_client(app) as public:
+        late = await public.post(f"{link}/vedlegg", files={"file": ("sen.pdf", PDF_FILE)})
+        assert late.status_code == 409
+        assert (await public.post(f"{link}/vedlegg/1/fjern")).status_code == 409
+    nominated = await idea_action(rogaland, idea.id, "nominate", rationale="Nyttig.")
+    assert nominated.status_code == 303
+    await set_deadlines(org, submission_deadline=-0.02, nomination_deadline=-0.01)
+    sheet = (await jury.get(f"/admin/contest/{YEAR}/jury/{idea.id}")).text
+    assert f'href="{staff_path}"' in sheet
+    assert (await jury.get(staff_path)).content == PDF_FILE
+
+    # 4. On record: who attached what, never the bytes; the person's export names the file.
+    audit = (await org.get("/admin/audit.csv")).text
+    assert ";attachment.add;" in audit and "JVBERi" not in audit  # base64 of "%PDF"
+    privacy = "/admin/privacy"
+    export = await post_form(org, privacy, f"{privacy}/export", email="kari@kommune.no")
+    document = export.json()
+    assert [a["name"] for a in document["attachments"]] == ["skisse.pdf"]
+    assert "JVBERi" not in export.text
+    # Erasing the contact person's details leaves the idea's files, as the statement says.
+    from live.contest.privacy import erase_person
+
+    assert await erase_person(services_of(app).contest, "kari@kommune.no", actor="org") == [idea.id]
+    assert (await jury.get(staff_path)).content == PDF_FILE
+    for person in (rogaland, college, jury):
+        await person.aclose()

@@ -385,6 +385,7 @@ async def _world(app: Starlette, organiser: httpx.AsyncClient) -> dict[str, str]
         "link": sent.headers["location"].rsplit("/", 1)[1],
         "token": "not-an-invitation",
         "what": "ideas",
+        "number": "1",  # an idea's file (none attached: the error page)
     }
 
 

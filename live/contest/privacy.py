@@ -16,6 +16,10 @@ Three things act on it here:
 - **Erasure on request.** `erase_person` erases the contact details of every idea the
   address is the contact of (audited the same way, by the organiser who did it).
 
+Files attached to ideas (`attachments`) belong to the idea, not to its contact person:
+the export lists their names, types and sizes (not their bytes), and neither erasure
+touches them; their sender removes them through the private link before the deadline.
+
 The audit log is append-only: entries written before the audit log redacted contact
 details (and entries whose actor was the address) keep it; `export_person` lists them and
 `Holdings.left_in_audit` counts them, so an organiser can say so.
@@ -31,6 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from live.contest.attachments import Attachments
 from live.contest.editions import Edition
 from live.contest.records import PERSONAL_ANSWERS, Contest, Idea, Reads, Write, read_idea, transact
 from live.store.models import AuditEntry
@@ -164,6 +169,8 @@ class Holdings:
     audit: list[AuditEntry]  # entries it made, that name it, or about its ideas
     left_in_audit: int  # of those, entries that hold the address itself (written before
     # redaction, or naming it as actor): the append-only log keeps them
+    attachments: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # of its
+    # ideas: names, types and sizes, never the bytes (erasure leaves the files)
 
     @property
     def is_empty(self) -> bool:
@@ -209,7 +216,14 @@ async def find_person(contest: Contest, address: str) -> Holdings:
         for r in await store.list_records(kind)
         if mentions(r.data, address)
     ]
+    attachments = [
+        {"idea_id": idea.id, "name": a.name, "type": a.type, "size": a.size, "key": a.key}
+        for idea in ideas
+        for a in await Attachments(store).list(idea.id)
+    ]
     subjects = {f"idea:{i.id}" for i in ideas} | {f"user:{u.id}" for u in users}
+    subjects |= {f"idea-attachments:{i.id}" for i in ideas}
+    subjects |= {f"attachment:{a['key']}" for a in attachments}
     audit, left = [], 0
     after_id = 0
     while page := await store.list_audit(after_id, AUDIT_PAGE):
@@ -219,7 +233,7 @@ async def find_person(contest: Contest, address: str) -> Holdings:
             if holds or entry.subject in subjects:
                 audit.append(entry)
                 left += holds
-    return Holdings(address.strip(), ideas, accounts, records, audit, left)
+    return Holdings(address.strip(), ideas, accounts, records, audit, left, attachments)
 
 
 def export_data(holdings: Holdings) -> dict[str, Any]:
@@ -235,6 +249,7 @@ def export_data(holdings: Holdings) -> dict[str, Any]:
         "address": holdings.address,
         "exported_at": now_iso(),
         "ideas": [idea_data(i) for i in holdings.ideas],
+        "attachments": holdings.attachments,  # names only: the files stay with the ideas
         "accounts": holdings.accounts,
         "records": holdings.records,
         "audit": [dataclasses.asdict(entry) for entry in holdings.audit],

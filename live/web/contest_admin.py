@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from live import i18n, inputs
 from live.contest import finalist_page
+from live.contest.attachments import Attachments
 from live.contest.editions import (
     DEADLINES,
     DEFAULT_FINALISTS,
@@ -278,6 +279,7 @@ async def idea_page(
         networks=directory.networks, stage=edition.stage(contest.clock()),
         nomination=next((n for n in nominations if n.idea_id == idea.id), None),
         network_places=places_left(sum(1 for n in nominations if n.network_id == idea.network_id)),
+        attachments=await Attachments(contest.store).list(idea.id),
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import i18n, inputs
+from live.contest.attachments import Attachments
 from live.contest.jury import SCALE_DIGITS, Criterion, PairState, member_total, parse_criterion
 from live.contest.jury_work import JuryWork
 from live.contest.selection import COMMENT_MAX
@@ -105,6 +106,7 @@ async def sheet_form(request: Request) -> Response:
         totals={s.member_id: member_total(edition.criteria, s.scores) for s in others},
         stage=edition.stage(contest.clock()),
         comment_max=COMMENT_MAX,
+        attachments=await Attachments(contest.store).list(idea.id),
     )
 
 

@@ -19,6 +19,13 @@ from starlette.routing import Route
 
 from live import i18n
 from live.contest import ideas, notices
+from live.contest.attachments import (
+    FILE_MAX_BYTES,
+    IDEA_MAX_BYTES,
+    MAX_FILES,
+    MEGABYTE,
+    Attachments,
+)
 from live.contest.editions import Edition, Stage, format_local
 from live.contest.ideas import IdeaStatus
 from live.contest.records import Idea
@@ -91,6 +98,7 @@ async def call_page(request: Request) -> Response:
 async def _form_page(
     request: Request, edition: Edition, idea: Idea | None, values: dict[str, Any],
     errors: dict[str, str], status_code: int = 200, notice: str | None = None,
+    attachment_error: str | None = None,
 ) -> Response:  # fmt: skip
     contest = services(request).contest
     stage = edition.stage(contest.clock())
@@ -112,7 +120,22 @@ async def _form_page(
         "life_events": _translated("life_event", ideas.LIFE_EVENTS),
         "phases": _translated("phase", ideas.ROADMAP_PHASES),
         "link": _link_of(request)(idea) if idea else None,
+        "private_link": contest.link_for(idea) if idea else None,
+        "attachments": await Attachments(contest.store).list(idea.id) if idea else [],
+        "attachment_error": attachment_error, "attachment_notice": next(
+            (n for n in ("attached", "detached") if n in request.query_params), None),
+        "attachment_limits": {"files": MAX_FILES, "file_mb": FILE_MAX_BYTES // MEGABYTE,
+                              "idea_mb": IDEA_MAX_BYTES // MEGABYTE},
     }, status_code=status_code)  # fmt: skip
+
+
+async def private_page(
+    request: Request, idea: Idea, attachment_error: str, status_code: int
+) -> Response:
+    """The private page of the idea as saved, with a problem with its files shown."""
+    edition, _ = await services(request).contest.edition(idea.year)
+    return await _form_page(request, edition, idea, idea.answers, {}, status_code,
+                            attachment_error=attachment_error)  # fmt: skip
 
 
 async def _save(request: Request, edition: Edition, idea: Idea | None) -> Response:
