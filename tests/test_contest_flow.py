@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -73,7 +74,9 @@ def local(moment: datetime) -> str:
     return moment.astimezone(OSLO).strftime("%Y-%m-%dT%H:%M")
 
 
-async def set_deadlines(http: httpx.AsyncClient, **shift_days: float) -> None:
+async def set_deadlines(
+    http: httpx.AsyncClient, *, finalists: int = 5, **shift_days: float
+) -> None:
     """Move the deadlines relative to now, as an organiser does on the edition form."""
     page = (await http.get(f"/admin/contest/{YEAR}/edit")).text
     now = datetime.now(OSLO)
@@ -90,7 +93,7 @@ async def set_deadlines(http: httpx.AsyncClient, **shift_days: float) -> None:
             "csrf": csrf_of(page),
             "version": field_value(page, "version-field"),
             "title": "Idékonkurransen 2031",
-            "finalists": "5",
+            "finalists": str(finalists),
             **{name: local(now + timedelta(days=d)) for name, d in days.items()},
         },
     )
@@ -631,3 +634,136 @@ async def test_an_ideas_files_go_from_its_sender_to_its_coordinator_and_the_jury
     assert (await jury.get(staff_path)).content == PDF_FILE
     for person in (rogaland, college, jury):
         await person.aclose()
+
+
+# The walk of issue 11: one idea from its sender, with a file, to the finalist page; and a
+# non-finalist's contact details erased when the retention period has passed ------------
+
+
+async def test_an_idea_walked_from_submission_to_the_finalist_page_and_erasure(
+    mailing_contest: tuple[Starlette, list[Any]],
+) -> None:
+    """What each person saw and received, written to test-artifacts/contest-walk.txt."""
+    from live.contest.privacy import erase_expired
+    from tests.conftest import services_of
+
+    app, received = mailing_contest
+    seen: list[str] = []
+
+    def mails_to(address: str) -> list[str]:
+        found = [m for m in received if m["To"] == address]
+        for mail in found:
+            received.remove(mail)
+            seen.append(f"  mail to {address}: «{mail['Subject']}»")
+        return [str(m["Subject"]) for m in found]
+
+    def status_of(page: str) -> str:
+        found = re.search(r'role="status"[^>]*>\s*<h2[^>]*>([^<]+)</h2>', page)
+        return found.group(1) if found else "?"
+
+    await make_user(app, "arrangor@ks.no", Role.ORGANISER)
+    org = new_client(app)
+    assert (await log_in(org, "arrangor@ks.no")).status_code == 303
+    await create_edition(org)
+    rogaland = await accept_invitation(app, org, "digi@rogaland.no", "coordinator", "digi-rogaland")
+    jury = await accept_invitation(app, org, "jury@ks.no", "jury")
+    received.clear()  # the invitations
+
+    # 1. Two senders: Alfa (bokmål) attaches a PDF; Hotel (nynorsk) sends text only.
+    links: dict[str, str] = {}
+    senders = (("Alfa", "m:1103", "nb"), ("Bravo", "m:1106", "nb"), ("Hotel", "m:1101", "nn"))
+    for title, owner, language in senders:
+        async with new_client(app) as public:
+            sent = await public.post(
+                f"/ideer/{YEAR}/ny?lang={language}",
+                data=idea_form(owner, title, contact_email=f"{title.lower()}@kommune.no"),
+            )
+            assert sent.status_code == 303, sent.text
+            links[title] = sent.headers["location"].split("?")[0]
+            page = (await public.get(links[title])).text
+        seen.append(f"{title}'s sender ({language}) sees: «{status_of(page)}»")
+        assert len(mails_to(f"{title.lower()}@kommune.no")) == 1  # the receipt and link
+    async with new_client(app) as public:
+        attached = await public.post(
+            f"{links['Alfa']}/vedlegg", files={"file": ("plan.pdf", PDF_FILE)}
+        )
+        assert attached.status_code == 303
+        page = (await public.get(links["Alfa"])).text
+        assert "plan.pdf" in page
+        seen.append("Alfa's sender attached plan.pdf; the private page lists it")
+    ids = {idea.title: idea.id for idea in await services_of(app).contest.ideas(YEAR)}
+
+    # 2. The deadline passes; the coordinator compares, nominates Alfa and Bravo (not Hotel)
+    # and reads Alfa's file. This contest has two finalists.
+    await set_deadlines(org, finalists=2, submission_deadline=-0.01)
+    compare = await rogaland.get(
+        f"/admin/contest/{YEAR}/compare", params=[("idea", ids["Alfa"]), ("idea", ids["Hotel"])]
+    )
+    assert compare.status_code == 200 and "Alfa" in compare.text and "Hotel" in compare.text
+    seen.append("The Rogaland coordinator compares Alfa and Hotel side by side")
+    file_path = f"/admin/contest/{YEAR}/ideas/{ids['Alfa']}/attachments/1"
+    assert (await rogaland.get(file_path)).content == PDF_FILE
+    for title in ("Alfa", "Bravo"):
+        nominated = await idea_action(rogaland, ids[title], "nominate", rationale="Stor nytte.")
+        assert nominated.status_code == 303
+        assert len(mails_to(f"{title.lower()}@kommune.no")) == 1
+    seen.append("The coordinator downloads plan.pdf and nominates Alfa and Bravo")
+
+    # 3. The jury reads the file; the organiser chooses the finalists and makes the poll.
+    await set_deadlines(org, finalists=2, submission_deadline=-0.02, nomination_deadline=-0.01)
+    assert (await jury.get(file_path)).content == PDF_FILE
+    seen.append("The jury member downloads plan.pdf from the sheet")
+    ranking = f"/admin/contest/{YEAR}/ranking"
+    chosen = await post_form(
+        org, ranking, f"/admin/contest/{YEAR}/finalists/select", idea=[ids["Alfa"], ids["Bravo"]]
+    )
+    assert chosen.status_code == 303
+    assert len(mails_to("hotel@kommune.no")) == 1  # not nominated
+    made = await post_form(org, ranking, f"/admin/contest/{YEAR}/finalists/poll")
+    assert made.status_code == 303
+    assert len(mails_to("alfa@kommune.no")) == len(mails_to("bravo@kommune.no")) == 1
+    async with new_client(app) as public:
+        for title in ("Alfa", "Hotel"):
+            page = (await public.get(links[title])).text
+            seen.append(f"{title}'s private page now says: «{status_of(page)}»")
+
+    # 4. The finalist page is published; the finale's ballot links to it.
+    edition = f"/admin/contest/{YEAR}"
+    page = (await org.get(edition)).text
+    published = await org.post(
+        f"{edition}/finalist-page", data={"csrf": csrf_of(page), "action": "publish"}
+    )
+    assert published.status_code == 303
+    poll_id = int(made.headers["location"].rsplit("/", 1)[1])
+    poll = await services_of(app).store.get_poll(poll_id)
+    async with new_client(app) as public:
+        page = await public.get(f"/ideer/{YEAR}/finalister")
+        assert page.status_code == 200 and "Alfa" in page.text and "Hotel" not in page.text
+        ballot = (await public.get(f"/p/{poll.code}")).text
+        assert f"/ideer/{YEAR}/finalister" in ballot
+    seen.append(f"The public finalist page lists Alfa; the ballot /p/{poll.code} links to it")
+
+    # 5. Six months after the finale: Hotel's contact details go, Alfa's stay.
+    contest = services_of(app).contest
+    contest.clock = lambda: datetime.now(OSLO) + timedelta(days=4 + 31 * 6 + 1)
+    assert await erase_expired(contest) == [ids["Hotel"]]
+    assert await erase_expired(contest) == []  # once
+    hotel = await contest.idea(ids["Hotel"])
+    alfa = await contest.idea(ids["Alfa"])
+    assert hotel.answers["contact_email"] == "" and hotel.answers["contact_name"] == ""
+    assert alfa.answers["contact_email"] == "alfa@kommune.no"
+    audit = (await org.get("/admin/audit.csv")).text
+    assert ";idea.erase_contact;" in audit
+    assert "hotel@kommune.no" not in audit and "alfa@kommune.no" not in audit
+    seen.append("Retention: Hotel's contact name, e-mail and phone erased; the log records it "
+                "without the values; Alfa (a finalist) keeps them")  # fmt: skip
+    assert [m["To"] for m in received if "kommune.no" in m["To"]] == []  # nothing else
+    _write_walk(seen)
+    for person in (org, rogaland, jury):
+        await person.aclose()
+
+
+def _write_walk(lines: list[str]) -> None:
+    artifacts = Path(__file__).resolve().parent.parent / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "contest-walk.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
