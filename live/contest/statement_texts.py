@@ -39,8 +39,10 @@ tjenesten.
   eller vedleggene; de trengs ikke for å vurdere ideen.
 - Når du lagrer eller sender inn, får du en privat lenke til ideen. Alle som har lenken, kan
   se ideen og endre den fram til fristen, så del den bare med dem som skal ha tilgang.
-- Endringsloggen viser at ideen ble lagret eller sendt inn, når, og med hvilken
-  e-postadresse til kontaktpersonen.
+- Endringsloggen viser at ideen ble lagret eller sendt inn, og når, men ikke
+  kontaktpersonens navn, e-postadresse eller telefonnummer: de står bare i ideen, så
+  slettingen når dem. Vedleggene følger ideen og slettes ikke sammen med
+  kontaktopplysningene.
 
 ### Når du har en konto (arrangør, programleder, nettverkskoordinator eller jurymedlem)
 
@@ -179,8 +181,10 @@ tenesta.
   eller vedlegga; dei trengst ikkje for å vurdere ideen.
 - Når du lagrar eller sender inn, får du ei privat lenkje til ideen. Alle som har lenkja,
   kan sjå ideen og endre han fram til fristen, så del ho berre med dei som skal ha tilgang.
-- Endringsloggen viser at ideen vart lagra eller send inn, når, og med kva e-postadresse til
-  kontaktpersonen.
+- Endringsloggen viser at ideen vart lagra eller send inn, og når, men ikkje namnet,
+  e-postadressa eller telefonnummeret til kontaktpersonen: dei står berre i ideen, så
+  slettinga når dei. Vedlegga følgjer ideen og blir ikkje sletta saman med
+  kontaktopplysningane.
 
 ### Når du har ein konto (arrangør, programleiar, nettverkskoordinator eller jurymedlem)
 
@@ -320,8 +324,10 @@ personal data in this service.
 - When you save or submit, you get a private link to the idea. Anyone who has the link can
   see the idea and change it until the deadline, so share it only with those who should have
   access.
-- The audit log shows that the idea was saved or submitted, when, and with which contact
-  e-mail address.
+- The audit log shows that the idea was saved or submitted, and when, but not the contact
+  person's name, e-mail address or phone number: they are kept in the idea only, so erasing
+  them erases them everywhere. Attachments stay with the idea and are not erased with the
+  contact details.
 
 ### When you have an account (organiser, host, network coordinator or jury member)
 
