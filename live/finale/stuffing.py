@@ -43,7 +43,7 @@ _MAX_ALERTS_KEPT = 1000
 _UNCOUNTED = 2**62  # a limit never reached: the key only counts
 _WRITE_TRIES = 20  # each retry loses only to a writer that succeeded
 FLUSH_SECONDS = 0.25  # how far behind the other processes' counts one process may see
-FLUSH_HITS = 64  # hits counted in a process before it sends them, whatever the time
+FLUSH_HITS = 2000  # hits counted in a process before it sends them, whatever the time
 _PRUNE_AT = 10_000  # keys kept before old ones are dropped
 
 CEILING_MESSAGE = N_(

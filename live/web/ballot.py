@@ -100,8 +100,11 @@ async def join(request: Request) -> Response:
 def _read_token(request: Request, poll: Poll) -> VoterToken | None:
     """The voter's token for this poll, or None: none, a bad one, or (in a badge poll)
     one that is not a badge's."""
+    cookie = request.cookies.get(VOTER_COOKIE)
+    if not cookie:
+        return None  # a first visit: no error to build and throw away
     try:
-        token = services(request).voter_tokens.read(request.cookies.get(VOTER_COOKIE), poll.id)
+        token = services(request).voter_tokens.read(cookie, poll.id)
     except LiveError:
         return None
     if poll.eligibility is Eligibility.BADGE and token.kind != TOKEN_KIND_BADGE:

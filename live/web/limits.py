@@ -10,6 +10,7 @@ the answer is 429 with `Retry-After` and a message that says how long to wait.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from dataclasses import dataclass
@@ -63,7 +64,11 @@ INVITATIONS_PER_ADDRESS = Limit(
 def address_of(connection: HTTPConnection) -> str:
     """The caller's address as limits count it: an IPv6 caller by its /64 network (one
     household or phone holds a whole /64), an IPv4 caller by its address."""
-    host = connection.client.host if connection.client else ""
+    return _counted_address(connection.client.host if connection.client else "")
+
+
+@functools.lru_cache(maxsize=4096)  # a hall's phones ask again and again from few addresses
+def _counted_address(host: str) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
