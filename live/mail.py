@@ -60,17 +60,25 @@ async def send_invitation(settings: Settings, to: str, link: str) -> bool:
         to,
         i18n.gettext(N_("Your invitation to the KS idea competition")),
         i18n.gettext(
-            N_("You have been invited to take part in running the KS idea competition.\n\n"
-               "Open this link to choose your password (it works once, for 7 days):\n%(link)s\n"),
+            N_(
+                "You have been invited to take part in running the KS idea competition.\n\n"
+                "Open this link to choose your password (it works once, for 7 days):\n%(link)s\n"
+            ),
             link=link,
         ),
-    )  # fmt: skip
+    )
 
 
 async def send_jury_reminder(
-    settings: Settings, to: str, language: str, *, edition: str, deadline: str,
-    missing: list[str], link: str,
-) -> bool:  # fmt: skip
+    settings: Settings,
+    to: str,
+    language: str,
+    *,
+    edition: str,
+    deadline: str,
+    missing: list[str],
+    link: str,
+) -> bool:
     """Remind a jury member, in `language` (bokmål if unknown), of the nominees they have
     not scored yet; True if the mail server took it."""
     catalogue = i18n.load_catalogues()[
@@ -78,10 +86,12 @@ async def send_jury_reminder(
     ]
     subject = catalogue.gettext(N_("Reminder: your jury scores for %(edition)s"))
     body = catalogue.gettext(
-        N_("The jury's deadline for %(edition)s is %(deadline)s (Norwegian time).\n\n"
-           "You have not scored these nominees yet:\n%(missing)s\n\n"
-           "Score them here:\n%(link)s\n")
-    )  # fmt: skip
+        N_(
+            "The jury's deadline for %(edition)s is %(deadline)s (Norwegian time).\n\n"
+            "You have not scored these nominees yet:\n%(missing)s\n\n"
+            "Score them here:\n%(link)s\n"
+        )
+    )
     listed = "\n".join(f"- {title}" for title in missing)
     return await send_mail(
         settings,

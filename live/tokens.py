@@ -127,8 +127,9 @@ def receipt_code(secret_key: str, poll_id: int, voter_id: str) -> str:
     """A voter's receipt in a poll: `ABCD-EFGH`, the same for every submission of the voter
     (so it survives a change of vote) and telling nothing about the choice. Derived by
     HMAC from the service's secret, so nobody without the key can link it to a voter."""
-    mac = hmac.new(secret_key.encode(), _RECEIPT_SALT + f":{poll_id}:{voter_id}".encode(),
-                   hashlib.sha256).digest()  # fmt: skip
+    mac = hmac.new(
+        secret_key.encode(), _RECEIPT_SALT + f":{poll_id}:{voter_id}".encode(), hashlib.sha256
+    ).digest()
     number = int.from_bytes(mac, "big")
     letters = []
     for _ in range(RECEIPT_LENGTH):

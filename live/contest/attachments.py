@@ -98,8 +98,14 @@ class Attachment:
 
     @classmethod
     def from_data(cls, idea_id: int, number: int, data: dict[str, Any]) -> Attachment:
-        return cls(idea_id, number, str(data["name"]), str(data["type"]), int(data["size"]),
-                   str(data["sha256"]))  # fmt: skip
+        return cls(
+            idea_id,
+            number,
+            str(data["name"]),
+            str(data["type"]),
+            int(data["size"]),
+            str(data["sha256"]),
+        )
 
 
 def _not_accepted(name: str) -> BadRequest:
@@ -190,8 +196,14 @@ def check_file(filename: str, content: bytes, idea_id: int) -> tuple[Attachment,
             limit=FILE_MAX_BYTES // MEGABYTE,
         )
     kind = file_type(content, shown)
-    found = Attachment(idea_id, 0, clean_name(filename, kind), kind.name, len(content),
-                       hashlib.sha256(content).hexdigest())  # fmt: skip
+    found = Attachment(
+        idea_id,
+        0,
+        clean_name(filename, kind),
+        kind.name,
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+    )
     return found, base64.b64encode(content).decode("ascii")
 
 
@@ -238,17 +250,30 @@ class Attachments:
                     limit=IDEA_MAX_BYTES // MEGABYTE,
                     left=round((IDEA_MAX_BYTES - used) / MEGABYTE, 1),
                 )
-            attachment = Attachment(idea_id, last + 1, checked.name, checked.type, checked.size,
-                                    checked.sha256)  # fmt: skip
+            attachment = Attachment(
+                idea_id, last + 1, checked.name, checked.type, checked.size, checked.sha256
+            )
             listed = {**attachment.metadata(), "number": attachment.number}
             names_before = [f["name"] for f in files]
             index = {"last": attachment.number, "files": [*files, listed]}
             writes = [
-                RecordWrite(INDEX, key, record.version if record else 0, index,
-                            "idea.attachments", (names_before, [*names_before, checked.name])),
-                RecordWrite(KIND, attachment.key, 0, {**attachment.metadata(), "data": encoded},
-                            "attachment.add", (None, attachment.metadata())),
-            ]  # fmt: skip
+                RecordWrite(
+                    INDEX,
+                    key,
+                    record.version if record else 0,
+                    index,
+                    "idea.attachments",
+                    (names_before, [*names_before, checked.name]),
+                ),
+                RecordWrite(
+                    KIND,
+                    attachment.key,
+                    0,
+                    {**attachment.metadata(), "data": encoded},
+                    "attachment.add",
+                    (None, attachment.metadata()),
+                ),
+            ]
             try:
                 await self.store.put_records(writes, actor=actor)
                 return attachment
@@ -269,13 +294,24 @@ class Attachments:
             kept = [f for f in files if f is not found]
             removed = {**attachment.metadata(), "removed_at": now_iso()}
             writes = [
-                RecordWrite(INDEX, key, record.version, {"last": last, "files": kept},
-                            "idea.attachments",
-                            ([f["name"] for f in files], [f["name"] for f in kept])),
+                RecordWrite(
+                    INDEX,
+                    key,
+                    record.version,
+                    {"last": last, "files": kept},
+                    "idea.attachments",
+                    ([f["name"] for f in files], [f["name"] for f in kept]),
+                ),
                 # Written once when added (version 1), so it is at 1 while listed.
-                RecordWrite(KIND, attachment.key, 1, removed, "attachment.remove",
-                            (attachment.metadata(), removed)),
-            ]  # fmt: skip
+                RecordWrite(
+                    KIND,
+                    attachment.key,
+                    1,
+                    removed,
+                    "attachment.remove",
+                    (attachment.metadata(), removed),
+                ),
+            ]
             try:
                 await self.store.put_records(writes, actor=actor)
                 return attachment

@@ -43,8 +43,13 @@ class FinalistPage:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> FinalistPage:
-        return cls(int(data["year"]), bool(data["published"]), str(data.get("place", "")),
-                   str(data["by"]), str(data["at"]))  # fmt: skip
+        return cls(
+            int(data["year"]),
+            bool(data["published"]),
+            str(data.get("place", "")),
+            str(data["by"]),
+            str(data["at"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -175,10 +175,12 @@ class Assignments:
         data = data or {}
         return cls(
             frozenset(_read_pair(key) for key in data.get("removed", [])),
-            {_read_pair(key): Override(**value)
-             for key, value in data.get("overrides", {}).items()},
+            {
+                _read_pair(key): Override(**value)
+                for key, value in data.get("overrides", {}).items()
+            },
             {int(member): str(network) for member, network in data.get("networks", {}).items()},
-        )  # fmt: skip
+        )
 
 
 def _pair_key(pair: Pair) -> str:

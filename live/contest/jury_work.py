@@ -191,12 +191,17 @@ class JuryWork:
         async def plan(reads: Reads) -> list[Write]:
             data = await reads.get(ASSIGNMENTS, str(year))
             if reads.version(ASSIGNMENTS, str(year)) != expected_version:
-                raise Conflict(N_("Someone else changed the assignments meanwhile. "
-                                  "Check them again, then save."))  # fmt: skip
+                raise Conflict(
+                    N_(
+                        "Someone else changed the assignments meanwhile. "
+                        "Check them again, then save."
+                    )
+                )
             old = Assignments.from_data(data)
             own = {m: n for m, n in {**old.networks, **networks}.items() if n is not None}
-            new = replace(old, removed=frozenset((old.removed - shown) | (shown - checked)),
-                          networks=own)  # fmt: skip
+            new = replace(
+                old, removed=frozenset((old.removed - shown) | (shown - checked)), networks=own
+            )
             return [Write(ASSIGNMENTS, str(year), new.to_data(), "jury.assign")]
 
         await transact(self.store, plan, actor=actor)
@@ -211,11 +216,13 @@ class JuryWork:
         if reason is not None:
             reason = " ".join(reason.split())
             if not reason:
-                raise BadRequest(N_("Say why the member may score it; the reason is kept "
-                                    "on record."), "reason")  # fmt: skip
+                raise BadRequest(
+                    N_("Say why the member may score it; the reason is kept on record."), "reason"
+                )
             if len(reason) > REASON_MAX:
-                raise BadRequest(N_("Write at most %(limit)s characters."), "reason",
-                                 limit=REASON_MAX)  # fmt: skip
+                raise BadRequest(
+                    N_("Write at most %(limit)s characters."), "reason", limit=REASON_MAX
+                )
             if not board.network_conflict(idea, member):
                 raise Conflict(N_("The member is not from the nominee's network."))
 
@@ -227,11 +234,13 @@ class JuryWork:
                 overrides[(idea_id, member_id)] = Override(reason, actor, now_iso())
             after = overrides.get((idea_id, member_id))
             change = (
-                None if before is None else {"idea_id": idea_id, "member": member.email,
-                                             "reason": before.reason},
-                None if after is None else {"idea_id": idea_id, "member": member.email,
-                                            "reason": after.reason},
-            )  # fmt: skip
+                None
+                if before is None
+                else {"idea_id": idea_id, "member": member.email, "reason": before.reason},
+                None
+                if after is None
+                else {"idea_id": idea_id, "member": member.email, "reason": after.reason},
+            )
             new = replace(old, overrides=overrides)
             return [Write(ASSIGNMENTS, str(year), new.to_data(), "jury.override", change)]
 
@@ -245,10 +254,13 @@ class JuryWork:
             return
         with contextlib.suppress(StaleRecord):  # another tab wrote it: either will do
             await self.store.put_record(
-                MEMBER, str(member.id), {"language": language},
+                MEMBER,
+                str(member.id),
+                {"language": language},
                 expected_version=0 if record is None else record.version,
-                actor=member.email, action="jury.language",
-            )  # fmt: skip
+                actor=member.email,
+                action="jury.language",
+            )
 
     async def language_of(self, member: User) -> str | None:
         record = await self.store.get_record(MEMBER, str(member.id))

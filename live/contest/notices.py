@@ -45,9 +45,17 @@ class IdeaState(StrEnum):
 
 
 # States whose arrival is news to the sender (mailed when someone else's action brings it).
-NEWS = frozenset({IdeaState.SUBMITTED, IdeaState.ROUTED, IdeaState.UNROUTED,
-                  IdeaState.NOMINATED, IdeaState.NOT_NOMINATED, IdeaState.FINALIST,
-                  IdeaState.NOT_FINALIST})  # fmt: skip
+NEWS = frozenset(
+    {
+        IdeaState.SUBMITTED,
+        IdeaState.ROUTED,
+        IdeaState.UNROUTED,
+        IdeaState.NOMINATED,
+        IdeaState.NOT_NOMINATED,
+        IdeaState.FINALIST,
+        IdeaState.NOT_FINALIST,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -101,9 +109,12 @@ async def standing(contest: Contest, idea: Idea, edition: Edition) -> Standing:
     chosen = await contest.store.get_record("finalists", str(idea.year))
     stage = edition.stage(contest.clock())
     state = state_of(
-        idea, edition, stage, nominated=nominated,
+        idea,
+        edition,
+        stage,
+        nominated=nominated,
         finalists=list(chosen.data.get("idea_ids", [])) if chosen else [],
-    )  # fmt: skip
+    )
     network = (await contest.directory()).networks.get(idea.network_id or "")
     return Standing(
         state, network.name if network else "", stage is Stage.SUBMISSION, idea.network_id or ""
@@ -126,58 +137,90 @@ def describe(standing: Standing, edition: Edition, language: str) -> tuple[str, 
     if state is IdeaState.DRAFT:
         return _text(language, N_("Draft: not submitted yet")), _text(
             language,
-            N_("The draft is saved, but it does not take part until you submit it. Submit it "
-               "before the deadline, %(deadline)s (Norwegian time)."), **when,
-        )  # fmt: skip
+            N_(
+                "The draft is saved, but it does not take part until you submit it. Submit it "
+                "before the deadline, %(deadline)s (Norwegian time)."
+            ),
+            **when,
+        )
     if state is IdeaState.NOT_SUBMITTED:
         return _text(language, N_("Not submitted")), _text(
-            language, N_("The deadline passed before the idea was submitted, so it does not "
-                         "take part.")
-        )  # fmt: skip
+            language,
+            N_("The deadline passed before the idea was submitted, so it does not take part."),
+        )
     if state is IdeaState.WITHDRAWN:
         if standing.open:
-            body = N_("You withdrew the idea, so it does not take part. You can submit it "
-                      "again until the deadline, %(deadline)s (Norwegian time).")  # fmt: skip
+            body = N_(
+                "You withdrew the idea, so it does not take part. You can submit it "
+                "again until the deadline, %(deadline)s (Norwegian time)."
+            )
         else:
             body = N_("You withdrew the idea, so it did not take part.")
         return _text(language, N_("Withdrawn")), _text(language, body, **when)
     if state is IdeaState.SUBMITTED:
         where = (
-            _text(language, N_("It goes to %(network)s."), network=network) if network else
-            _text(language, N_("An organiser will choose which network receives it."))
-        )  # fmt: skip
-        return _text(language, N_("Submitted: the idea is received")), " ".join((_text(
-            language, N_("You can change the idea or withdraw it until the deadline, "
-                         "%(deadline)s (Norwegian time)."), **when), where))  # fmt: skip
+            _text(language, N_("It goes to %(network)s."), network=network)
+            if network
+            else _text(language, N_("An organiser will choose which network receives it."))
+        )
+        return _text(language, N_("Submitted: the idea is received")), " ".join(
+            (
+                _text(
+                    language,
+                    N_(
+                        "You can change the idea or withdraw it until the deadline, "
+                        "%(deadline)s (Norwegian time)."
+                    ),
+                    **when,
+                ),
+                where,
+            )
+        )
     if state is IdeaState.ROUTED:
         return _text(language, N_("With %(network)s"), network=network), _text(
-            language, N_("The deadline for ideas has passed. %(network)s nominates up to three "
-                         "of its ideas for the jury by %(nomination_deadline)s (Norwegian "
-                         "time)."), network=network, **when,
-        )  # fmt: skip
+            language,
+            N_(
+                "The deadline for ideas has passed. %(network)s nominates up to three "
+                "of its ideas for the jury by %(nomination_deadline)s (Norwegian "
+                "time)."
+            ),
+            network=network,
+            **when,
+        )
     if state is IdeaState.UNROUTED:
         return _text(language, N_("Waiting for its network")), _text(
             language, N_("An organiser is choosing which network receives the idea.")
         )
     if state is IdeaState.NOMINATED:
         return _text(language, N_("Nominated by %(network)s"), network=network), _text(
-            language, N_("The idea goes on to the jury, which chooses the finalists for the "
-                         "finale, %(finale)s (Norwegian time)."), **when,
-        )  # fmt: skip
+            language,
+            N_(
+                "The idea goes on to the jury, which chooses the finalists for the "
+                "finale, %(finale)s (Norwegian time)."
+            ),
+            **when,
+        )
     if state is IdeaState.NOT_NOMINATED:
         return _text(language, N_("Not nominated")), _text(
-            language, N_("The idea was not among those nominated for the jury. Thank you for "
-                         "taking part!")
-        )  # fmt: skip
+            language,
+            N_("The idea was not among those nominated for the jury. Thank you for taking part!"),
+        )
     if state is IdeaState.FINALIST:
         return _text(language, N_("Finalist")), _text(
-            language, N_("The jury chose the idea as a finalist. The audience votes for the "
-                         "winner at the finale, %(finale)s (Norwegian time)."), **when,
-        )  # fmt: skip
+            language,
+            N_(
+                "The jury chose the idea as a finalist. The audience votes for the "
+                "winner at the finale, %(finale)s (Norwegian time)."
+            ),
+            **when,
+        )
     return _text(language, N_("Not a finalist")), _text(
-        language, N_("The idea was nominated, but the jury did not choose it as a finalist. "
-                     "Thank you for taking part!")
-    )  # fmt: skip
+        language,
+        N_(
+            "The idea was nominated, but the jury did not choose it as a finalist. "
+            "Thank you for taking part!"
+        ),
+    )
 
 
 class Event(StrEnum):
@@ -219,16 +262,31 @@ def compose(
         (N_("Contest"), edition.title),
     ]
     lines = [
-        _text(language, N_("Hello %(name)s,"), name=answers.get("contact_name") or ""), "",
-        f"{heading}.", explanation, "",
+        _text(language, N_("Hello %(name)s,"), name=answers.get("contact_name") or ""),
+        "",
+        f"{heading}.",
+        explanation,
+        "",
         _text(language, N_("Summary")),
-        *(f"{_text(language, label)}: {value}" for label, value in summary if value), "",
-        _text(language, N_("Your private link is the way back to the idea. Keep it: anyone "
-                           "who has it can read the idea, and change it until the deadline.")),
-        link, "",
-        _text(language, N_("You get this mail because this address is given as the contact "
-                           "person for the idea in the KS idea competition.")),
-    ]  # fmt: skip
+        *(f"{_text(language, label)}: {value}" for label, value in summary if value),
+        "",
+        _text(
+            language,
+            N_(
+                "Your private link is the way back to the idea. Keep it: anyone "
+                "who has it can read the idea, and change it until the deadline."
+            ),
+        ),
+        link,
+        "",
+        _text(
+            language,
+            N_(
+                "You get this mail because this address is given as the contact "
+                "person for the idea in the KS idea competition."
+            ),
+        ),
+    ]
     return subject, "\n".join(lines) + "\n"
 
 
@@ -240,19 +298,25 @@ async def _claim(contest: Contest, idea_id: int, key: str, *, force: bool) -> bo
         return False
     try:
         await contest.store.put_record(
-            NOTICE, str(idea_id), {"told": key, "at": now_iso()},
-            expected_version=record.version if record else 0, actor=NOTICE_ACTOR,
+            NOTICE,
+            str(idea_id),
+            {"told": key, "at": now_iso()},
+            expected_version=record.version if record else 0,
+            actor=NOTICE_ACTOR,
             action="idea.notice",
-        )  # fmt: skip
+        )
     except StaleRecord:
         return force
     return True
 
 
 async def tell(
-    settings: Settings, contest: Contest, idea_id: int, link_of: Callable[[Idea], str],
+    settings: Settings,
+    contest: Contest,
+    idea_id: int,
+    link_of: Callable[[Idea], str],
     event: Event | None = None,
-) -> bool:  # fmt: skip
+) -> bool:
     """Mail the idea's contact person: the receipt for `event`, or else the news if its
     state changed since they were last told. True if a mail went out. Never raises: a
     failure is logged, and the action that called this stands."""

@@ -51,10 +51,21 @@ AUDIT_PAGE = 5000
 # Records other than ideas and accounts that may name a person (searched for the address);
 # a new kind of record that can hold an e-mail address belongs here.
 OTHER_KINDS = (
-    "invitation", "nominations", "sheet", "scoring", "finalists", "edition", "idea-notice",
-    "jury-assignment", "jury-reminder", "jury-member", "statement", "theme", "token-alerts",
+    "invitation",
+    "nominations",
+    "sheet",
+    "scoring",
+    "finalists",
+    "edition",
+    "idea-notice",
+    "jury-assignment",
+    "jury-reminder",
+    "jury-member",
+    "statement",
+    "theme",
+    "token-alerts",
     "directory",
-)  # fmt: skip
+)
 _ADDRESS_CHARACTERS = r"[\w.+-]"
 
 
@@ -199,11 +210,16 @@ async def find_person(contest: Contest, address: str) -> Holdings:
     accounts = []
     for user in users:
         tokens = await store.list_api_tokens(user.id)
-        accounts.append({
-            "id": user.id, "email": user.email, "role": user.role.value,
-            "network_id": user.network_id, "created_at": user.created_at,
-            "api_tokens": [dataclasses.asdict(token) for token in tokens],
-        })  # fmt: skip
+        accounts.append(
+            {
+                "id": user.id,
+                "email": user.email,
+                "role": user.role.value,
+                "network_id": user.network_id,
+                "created_at": user.created_at,
+                "api_tokens": [dataclasses.asdict(token) for token in tokens],
+            }
+        )
     records = [
         {
             "kind": r.kind,

@@ -339,9 +339,14 @@ class Contest:
         return self.links.idea_link(idea.id, idea.nonce)
 
     async def save_idea(
-        self, year: int, idea_id: int | None, answers: dict[str, Any], *, submit: bool,
+        self,
+        year: int,
+        idea_id: int | None,
+        answers: dict[str, Any],
+        *,
+        submit: bool,
         language: str = "nb",
-    ) -> Idea:  # fmt: skip
+    ) -> Idea:
         """Save a draft or submit, before the deadline; the owner's network gets it.
 
         `answers` come from `ideas.check_idea`. An idea that an organiser re-routed, or

@@ -273,10 +273,13 @@ def _verify(document: Any) -> Verification:
 
 def _tally_problems(document: Mapping[str, Any], recount: Sequence[Standing]) -> list[str]:
     claimed = [
-        (_get(line, "finalist_id", int, "tally[]."), _get(line, "score", int, "tally[]."),
-         _get(line, "place", int, "tally[]."))
+        (
+            _get(line, "finalist_id", int, "tally[]."),
+            _get(line, "score", int, "tally[]."),
+            _get(line, "place", int, "tally[]."),
+        )
         for line in _objects(document, "tally")
-    ]  # fmt: skip
+    ]
     counted = [(s.finalist_id, s.score, s.place) for s in recount]
     if claimed == counted:
         return []

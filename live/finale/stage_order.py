@@ -24,10 +24,11 @@ def draft_of(poll: Poll, order: Sequence[int]) -> PollDraft:
         poll.title,
         poll.method,
         poll.winners,
-        tuple(FinalistDraft(finalists[i].name, finalists[i].pitch, finalists[i].owner)
-              for i in order),
+        tuple(
+            FinalistDraft(finalists[i].name, finalists[i].pitch, finalists[i].owner) for i in order
+        ),
         poll.settings,
-    )  # fmt: skip
+    )
 
 
 def check_order(poll: Poll, order: object) -> tuple[int, ...]:

@@ -180,9 +180,13 @@ async def _record_alert(store: Store, poll_id: int, address: str, rate: int) -> 
         data = {"alerts": [*alerts, alert][-_MAX_ALERTS_KEPT:]}
         try:
             await store.put_record(
-                RECORD_KIND, str(poll_id), data,
-                expected_version=version, actor=ALERT_ACTOR, action=ALERT_ACTION,
-            )  # fmt: skip
+                RECORD_KIND,
+                str(poll_id),
+                data,
+                expected_version=version,
+                actor=ALERT_ACTOR,
+                action=ALERT_ACTION,
+            )
         except StaleRecord:
             continue
         return

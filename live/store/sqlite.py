@@ -109,9 +109,15 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
                         "INSERT INTO polls (code, title, method, winners, created_at, eligibility,"
                         " max_choices, tie_rule, expected_voters)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (new_poll_code(), draft.title, draft.method, draft.winners, stamp,
-                         *_settings_row(draft.settings)),
-                    )  # fmt: skip
+                        (
+                            new_poll_code(),
+                            draft.title,
+                            draft.method,
+                            draft.winners,
+                            stamp,
+                            *_settings_row(draft.settings),
+                        ),
+                    )
                 except sqlite3.IntegrityError:
                     continue  # the code was taken; draw another
                 poll_id = int(cursor.lastrowid or 0)
@@ -211,8 +217,14 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
             before = row.fetchone()[0]
             if before == expected:
                 return  # so already: a repeated intent changes nothing
-            _audit(tx, actor, "poll.expected_voters", poll_id,
-                   {"expected_voters": before}, {"expected_voters": expected})  # fmt: skip
+            _audit(
+                tx,
+                actor,
+                "poll.expected_voters",
+                poll_id,
+                {"expected_voters": before},
+                {"expected_voters": expected},
+            )
             tx.conn.execute(
                 "UPDATE polls SET expected_voters = ? WHERE id = ?", (expected, poll_id)
             )
@@ -292,9 +304,18 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
                 tx.conn.execute(
                     "INSERT INTO ballots (poll_id, voter_id, token_kind, choices, receipt, sent_at,"
                     " cast_at, updated_at, flagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (poll_id, token.voter_id, token.kind, encoded, receipt or None, sent_at,
-                     stamp, stamp, token.flagged),
-                )  # fmt: skip
+                    (
+                        poll_id,
+                        token.voter_id,
+                        token.kind,
+                        encoded,
+                        receipt or None,
+                        sent_at,
+                        stamp,
+                        stamp,
+                        token.flagged,
+                    ),
+                )
                 revision, kept = 1, receipt
             else:
                 revision, kept = row[1] + 1, row[4] or ""
@@ -392,8 +413,14 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
                 (poll_id, badge_voter_id(code)),
             ).fetchall()
             stamp = now_iso()
-            _audit(tx, actor, "poll.badge_revoke", poll_id,
-                   after={"code": code, "ballot_removed": bool(removed)}, at=stamp)  # fmt: skip
+            _audit(
+                tx,
+                actor,
+                "poll.badge_revoke",
+                poll_id,
+                after={"code": code, "ballot_removed": bool(removed)},
+                at=stamp,
+            )
             tx.conn.execute("UPDATE badges SET revoked_at = ? WHERE code = ?", (stamp, code))
             tx.changed(poll_id, _bump(tx.conn, poll_id), poll_changed=False)
 
@@ -413,8 +440,14 @@ class SQLiteStore(SQLiteAccounts, SQLiteRecords):
             if not flagged:
                 raise Conflict(N_("No flagged ballot counts now: there is nothing to exclude."))
             stamp = now_iso()
-            _audit(tx, actor, "poll.exclude", poll_id,
-                   after={"note": note, "ballots": flagged}, at=stamp)  # fmt: skip
+            _audit(
+                tx,
+                actor,
+                "poll.exclude",
+                poll_id,
+                after={"note": note, "ballots": flagged},
+                at=stamp,
+            )
             cursor = tx.conn.execute(
                 "INSERT INTO exclusions (poll_id, note, decided_by, decided_at, ballots)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -523,8 +556,12 @@ def _check_badge(conn: sqlite3.Connection, poll_id: int, voter_id: str) -> None:
 
 
 def _settings_row(settings: PollSettings) -> tuple[str, int | None, str, int | None]:
-    return (settings.eligibility.value, settings.max_choices, settings.tie_rule.value,
-            settings.expected_voters)  # fmt: skip
+    return (
+        settings.eligibility.value,
+        settings.max_choices,
+        settings.tie_rule.value,
+        settings.expected_voters,
+    )
 
 
 def _status(conn: sqlite3.Connection, poll_id: int) -> PollStatus:

@@ -201,8 +201,13 @@ def _form_values(form: FormData | None, poll: Poll | None) -> dict[str, Any]:
     """What the poll form shows: the submitted values after an error, else the poll's."""
     if form is not None:
         return {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile)}
-    values: dict[str, Any] = {"title": "", "method": "single", "winners": "3",
-                              "eligibility": "open", "tie_rule": "lots"}  # fmt: skip
+    values: dict[str, Any] = {
+        "title": "",
+        "method": "single",
+        "winners": "3",
+        "eligibility": "open",
+        "tie_rule": "lots",
+    }
     if poll is not None:
         settings = poll.settings
         values = {
@@ -212,9 +217,10 @@ def _form_values(form: FormData | None, poll: Poll | None) -> dict[str, Any]:
             "eligibility": settings.eligibility.value,
             "tie_rule": settings.tie_rule.value,
             "max_choices": "" if settings.max_choices is None else str(settings.max_choices),
-            "expected_voters": "" if settings.expected_voters is None
+            "expected_voters": ""
+            if settings.expected_voters is None
             else str(settings.expected_voters),
-        }  # fmt: skip
+        }
         for number, finalist in enumerate(poll.finalists, start=1):
             values |= {f"name_{number}": finalist.name, f"pitch_{number}": finalist.pitch,
                        f"owner_{number}": finalist.owner}  # fmt: skip

@@ -114,8 +114,9 @@ async def expected_voters(request: Request) -> Response:
     user = await require_api_user(request, ORGANISERS)
     body = await _json_object(request)
     if "expected_voters" not in body:
-        raise BadRequest(N_("Send expected_voters: a whole number, or null."),
-                         field="expected_voters")  # fmt: skip
+        raise BadRequest(
+            N_("Send expected_voters: a whole number, or null."), field="expected_voters"
+        )
     expected = polls.check_expected_voters(body["expected_voters"])
     poll = await services(request).store.set_expected_voters(
         _poll_id(request), expected, actor=user.email

@@ -125,8 +125,9 @@ async def remove_attachment(request: Request) -> Response:
 
 
 def _download(attachment: Attachment, content: bytes) -> Response:
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-                       for c in attachment.name)  # fmt: skip
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in attachment.name
+    )
     headers = {
         "Content-Disposition": (
             f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.name)}"
@@ -173,17 +174,26 @@ async def attachment_for_staff(request: Request) -> Response:
     return _download(*await attachments_of(request).read(idea.id, request.path_params["number"]))
 
 
-upload_route = Route("/ideer/lenke/{link:str}/vedlegg", upload_attachment, methods=["POST"],
-                     name="upload_attachment")  # fmt: skip
+upload_route = Route(
+    "/ideer/lenke/{link:str}/vedlegg", upload_attachment, methods=["POST"], name="upload_attachment"
+)
 routes = [
     upload_route,
-    Route("/ideer/lenke/{link:str}/vedlegg/{number:id}", attachment_by_link,
-          name="attachment_by_link"),
-    Route("/ideer/lenke/{link:str}/vedlegg/{number:id}/fjern", remove_attachment,
-          methods=["POST"], name="remove_attachment"),
-    Route("/admin/contest/{year:id}/ideas/{idea_id:id}/attachments/{number:id}",
-          attachment_for_staff, name="attachment_for_staff"),
-]  # fmt: skip
+    Route(
+        "/ideer/lenke/{link:str}/vedlegg/{number:id}", attachment_by_link, name="attachment_by_link"
+    ),
+    Route(
+        "/ideer/lenke/{link:str}/vedlegg/{number:id}/fjern",
+        remove_attachment,
+        methods=["POST"],
+        name="remove_attachment",
+    ),
+    Route(
+        "/admin/contest/{year:id}/ideas/{idea_id:id}/attachments/{number:id}",
+        attachment_for_staff,
+        name="attachment_for_staff",
+    ),
+]
 
 
 class BodyLimits:

@@ -55,8 +55,10 @@ def check_count(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BADGES:
         raise BadRequest(
             N_("Make from %(min)s to %(max)s badges at a time."),
-            field="count", min=1, max=MAX_BADGES,
-        )  # fmt: skip
+            field="count",
+            min=1,
+            max=MAX_BADGES,
+        )
     return value
 
 
@@ -166,9 +168,13 @@ async def _badges_page(
     if poll.status is PollStatus.CLOSED:
         confirming = None  # the result is locked: nothing can be revoked
     return render_admin(
-        request, "admin/badges.html", session,
+        request,
+        "admin/badges.html",
+        session,
         status_code=error.status if error else 200,
-        poll=poll, badges=badges, counts=_counts(badges),
+        poll=poll,
+        badges=badges,
+        counts=_counts(badges),
         revoked_at={b.code: _local(b.revoked_at) for b in badges if b.revoked_at},
         can_make=poll.status is not PollStatus.CLOSED and poll.eligibility is Eligibility.BADGE,
         confirming=None if error else confirming,
@@ -177,7 +183,7 @@ async def _badges_page(
         error=i18n.gettext(error.message, **error.params) if error else None,
         error_field=error.field if error else None,
         values={"count": count},
-    )  # fmt: skip
+    )
 
 
 def _local(iso: str) -> str:
@@ -259,9 +265,10 @@ async def print_page(request: Request) -> Response:
     poll = await store.get_poll(_poll_id(request))
     unused = request.query_params.get("unused") == "1"
     badges = [
-        b for b in await store.list_badges(poll.id)
+        b
+        for b in await store.list_badges(poll.id)
         if b.revoked_at is None and not (unused and b.used)
-    ]  # fmt: skip
+    ]
     per_part = PER_SHEET * PRINT_SHEETS
     parts = max(1, -(-len(badges) // per_part))
     part = inputs.parse_whole(request.query_params.get("part", ""), max_digits=5) or 1
@@ -273,11 +280,19 @@ async def print_page(request: Request) -> Response:
     qrs = await asyncio.to_thread(lambda: [qr_code(url) for url in urls])
     ballot = urlsplit(services(request).absolute(request, f"/p/{poll.code}"))
     return render_admin(
-        request, "admin/badges_print.html", session,
-        poll=poll, sheets=_sheets(list(zip(codes, qrs, strict=True))),
-        count=len(chosen), total=len(badges), unused=unused, part=part, parts=parts,
-        first=(part - 1) * per_part + 1, address=ballot.netloc + ballot.path,
-    )  # fmt: skip
+        request,
+        "admin/badges_print.html",
+        session,
+        poll=poll,
+        sheets=_sheets(list(zip(codes, qrs, strict=True))),
+        count=len(chosen),
+        total=len(badges),
+        unused=unused,
+        part=part,
+        parts=parts,
+        first=(part - 1) * per_part + 1,
+        address=ballot.netloc + ballot.path,
+    )
 
 
 async def csv_export(request: Request) -> Response:
@@ -287,12 +302,20 @@ async def csv_export(request: Request) -> Response:
     badges = await store.list_badges(poll.id)
     text = to_csv(
         ["code", "url", "used", "revoked"],
-        ([b.code, badge_url(request, poll, b.code), "yes" if b.used else "no",
-          "yes" if b.revoked_at else "no"] for b in badges),
-    )  # fmt: skip
+        (
+            [
+                b.code,
+                badge_url(request, poll, b.code),
+                "yes" if b.used else "no",
+                "yes" if b.revoked_at else "no",
+            ]
+            for b in badges
+        ),
+    )
     disposition = f'attachment; filename="badges-{poll.code}.csv"'
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
 
 
 _BADGES = "/polls/{poll_id:id}/badges"
@@ -305,6 +328,7 @@ routes = [
     Route(f"/admin{_BADGES}/make", make_from_form, methods=["POST"], name="make_badges"),
     Route(f"/admin{_BADGES}/print", print_page, name="print_badges"),
     Route(f"/admin{_BADGES}.csv", csv_export, name="badges_csv"),
-    Route(f"/admin{_BADGES}/{{code}}/revoke", revoke_from_form, methods=["POST"],
-          name="revoke_badge"),
-]  # fmt: skip
+    Route(
+        f"/admin{_BADGES}/{{code}}/revoke", revoke_from_form, methods=["POST"], name="revoke_badge"
+    ),
+]

@@ -232,8 +232,9 @@ async def _check_badge(request: Request, poll: Poll, typed: str) -> str:
         if badge is None:
             raise Forbidden(
                 N_("No badge has the code %(code)s. Check what you typed, or ask the organisers."),
-                field="badge", code=code,
-            )  # fmt: skip
+                field="badge",
+                code=code,
+            )
         raise Forbidden(N_("This badge belongs to another poll."), field="badge")
     if badge.revoked_at is not None:
         raise Forbidden(

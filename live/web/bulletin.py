@@ -71,8 +71,11 @@ async def api_bulletin(request: Request) -> Response:
         return JSONResponse(document)
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     disposition = f'attachment; filename="{_file_name(poll)}"'
-    return Response(text.encode("utf-8"), media_type="application/json",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        text.encode("utf-8"),
+        media_type="application/json",
+        headers={"Content-Disposition": disposition},
+    )
 
 
 def _choice_text(poll: Poll, choices: list[int]) -> str:
@@ -103,14 +106,24 @@ async def bulletin_page(request: Request) -> Response:
     names = {f.id: f.name for f in poll.finalists}
     api_path = services(request).templates.path_for(request, "api_bulletin", poll_id=poll.id)
     return services(request).templates.render(
-        request, "bulletin.html",
-        {"poll": poll, "document": document, "rules": rules_line(poll), "names": names,
-         "choice_text": lambda choices: _choice_text(poll, choices),
-         "names_of": lambda ids: ", ".join(names.get(i, "?") for i in ids),
-         "decisions": decisions, "typed": typed, "found": found, "ballot": ballot,
-         "download": f"{api_path}?download=1", "file_name": _file_name(poll),
-         "snippet": CHECK_SNIPPET.format(file=_file_name(poll))},
-    )  # fmt: skip
+        request,
+        "bulletin.html",
+        {
+            "poll": poll,
+            "document": document,
+            "rules": rules_line(poll),
+            "names": names,
+            "choice_text": lambda choices: _choice_text(poll, choices),
+            "names_of": lambda ids: ", ".join(names.get(i, "?") for i in ids),
+            "decisions": decisions,
+            "typed": typed,
+            "found": found,
+            "ballot": ballot,
+            "download": f"{api_path}?download=1",
+            "file_name": _file_name(poll),
+            "snippet": CHECK_SNIPPET.format(file=_file_name(poll)),
+        },
+    )
 
 
 # --- the organisers' results export ---------------------------------------------------------
@@ -132,10 +145,16 @@ def results_document(
     """The results export: the poll's rules, the locked result and its digest."""
     standings = result.standings
     return {
-        "poll": {"id": poll.id, "code": poll.code, "title": poll.title,
-                 "method": poll.method.value, "max_choices": poll.settings.max_choices,
-                 "winners": poll.winners, "tie_rule": poll.tie_rule.value,
-                 "eligibility": poll.eligibility.value},
+        "poll": {
+            "id": poll.id,
+            "code": poll.code,
+            "title": poll.title,
+            "method": poll.method.value,
+            "max_choices": poll.settings.max_choices,
+            "winners": poll.winners,
+            "tie_rule": poll.tie_rule.value,
+            "eligibility": poll.eligibility.value,
+        },
         "ballots": result.ballots,
         "excluded": sum(e.ballots for e in exclusions),
         "tally": polls.standings_view(poll, standings),
@@ -143,13 +162,18 @@ def results_document(
         "open_ties": polls.open_ties_view(poll, standings, result.resolutions),
         "tie_resolutions": polls.resolutions_view(result.resolutions),
         "exclusions": [
-            {"id": e.id, "note": e.note, "decided_by": e.decided_by, "decided_at": e.decided_at,
-             "ballots": e.ballots}
+            {
+                "id": e.id,
+                "note": e.note,
+                "decided_by": e.decided_by,
+                "decided_at": e.decided_at,
+                "ballots": e.ballots,
+            }
             for e in exclusions
         ],
         "locked_at": result.locked_at,
         "digest": digest,
-    }  # fmt: skip
+    }
 
 
 async def results_page(request: Request) -> Response:
@@ -158,10 +182,15 @@ async def results_page(request: Request) -> Response:
     document = results_document(poll, result, exclusions, digest)
     names = {f.id: f.name for f in poll.finalists}
     return render_admin(
-        request, "admin/results_print.html", session,
-        poll=poll, results=document, rules=rules_line(poll), names=names,
+        request,
+        "admin/results_print.html",
+        session,
+        poll=poll,
+        results=document,
+        rules=rules_line(poll),
+        names=names,
         owners={f.id: f.owner for f in poll.finalists},
-    )  # fmt: skip
+    )
 
 
 async def results_json(request: Request) -> Response:
@@ -181,22 +210,39 @@ async def results_csv(request: Request) -> Response:
     owners = {f.id: f.owner for f in poll.finalists}
     tally = to_csv(
         ["place", "finalist_id", "finalist", "owner", "score", "winner"],
-        ([line["place"], line["finalist_id"], line["name"], owners.get(line["finalist_id"], ""),
-          line["score"], position.get(line["finalist_id"], "")]
-         for line in document["tally"]),
-    )  # fmt: skip
+        (
+            [
+                line["place"],
+                line["finalist_id"],
+                line["name"],
+                owners.get(line["finalist_id"], ""),
+                line["score"],
+                position.get(line["finalist_id"], ""),
+            ]
+            for line in document["tally"]
+        ),
+    )
     facts = to_csv(
         ["field", "value"],
-        [["title", poll.title], ["method", poll.method.value],
-         ["max_choices", poll.settings.max_choices], ["winners", poll.winners],
-         ["tie_rule", poll.tie_rule.value], ["eligibility", poll.eligibility.value],
-         ["ballots", result.ballots], ["excluded", document["excluded"]],
-         ["locked_at", result.locked_at], ["digest", digest]],
-    )  # fmt: skip
+        [
+            ["title", poll.title],
+            ["method", poll.method.value],
+            ["max_choices", poll.settings.max_choices],
+            ["winners", poll.winners],
+            ["tie_rule", poll.tie_rule.value],
+            ["eligibility", poll.eligibility.value],
+            ["ballots", result.ballots],
+            ["excluded", document["excluded"]],
+            ["locked_at", result.locked_at],
+            ["digest", digest],
+        ],
+    )
     disposition = f'attachment; filename="results-{poll.code}.csv"'
-    return Response(tally + "\r\n" + facts.removeprefix("\ufeff"),
-                    media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        tally + "\r\n" + facts.removeprefix("\ufeff"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
 
 
 _RESULTS = "/admin/polls/{poll_id:id}/results"

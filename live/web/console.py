@@ -45,9 +45,17 @@ FORM_LIMITS = {"max_fields": 40, "max_files": 0, "max_part_size": 4096}
 CONFIRM_AFTER_MS = 1000  # the second step of closing counts only this long after the first
 COUNTDOWN_PRESETS = (30, 60, 120, 300)
 ACTIONS = (
-    "open", "close", "hide", "show", "countdown", "reveal", "tie", "results", "expected",
+    "open",
+    "close",
+    "hide",
+    "show",
+    "countdown",
+    "reveal",
+    "tie",
+    "results",
+    "expected",
     "exclude",
-)  # fmt: skip
+)
 CONFIRM_STEPS = ("close", "exclude")  # what `?confirm=` may show
 
 

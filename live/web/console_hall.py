@@ -147,8 +147,10 @@ async def hall_view(store: Store, poll: Poll) -> dict[str, Any]:
         view["badges"] = {"made": made, "used": used, "revoked": revoked}
         texts["badges"] = i18n.gettext(
             N_("Badges: %(made)s made, %(used)s used, %(revoked)s revoked."),
-            made=_number(made), used=_number(used), revoked=_number(revoked),
-        )  # fmt: skip
+            made=_number(made),
+            used=_number(used),
+            revoked=_number(revoked),
+        )
     else:
         activity = await token_activity(store, poll.id)
         view["tokens_last_minute"] = activity["tokens_last_minute"]

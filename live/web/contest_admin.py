@@ -85,8 +85,10 @@ async def contest_home(request: Request) -> Response:
 
 def _edition_values(edition: Edition | None) -> dict[str, str]:
     if edition is None:
-        return {"finalists": str(DEFAULT_FINALISTS),
-                "retention_months": str(DEFAULT_RETENTION_MONTHS)}  # fmt: skip
+        return {
+            "finalists": str(DEFAULT_FINALISTS),
+            "retention_months": str(DEFAULT_RETENTION_MONTHS),
+        }
     return {"year": str(edition.year), "title": edition.title,
             "finalists": str(edition.finalists),
             "retention_months": str(edition.retention_months),

@@ -57,11 +57,18 @@ async def public_page(request: Request) -> Response:
     vote_url = None
     if poll is not None and poll.status is PollStatus.OPEN:
         vote_url = request.app.url_path_for("ballot", code=poll.code)
-    return found.templates.render(request, "contest/finalists_public.html", {
-        "edition": edition, "entries": entries, "place": page.place if page else "",
-        "finale_at": format_local(edition.finale_at), "vote_url": vote_url,
-        "preview": not published,
-    })  # fmt: skip
+    return found.templates.render(
+        request,
+        "contest/finalists_public.html",
+        {
+            "edition": edition,
+            "entries": entries,
+            "place": page.place if page else "",
+            "finale_at": format_local(edition.finale_at),
+            "vote_url": vote_url,
+            "preview": not published,
+        },
+    )
 
 
 async def page_action(request: Request) -> Response:

@@ -40,12 +40,21 @@ async def jury_list(request: Request) -> Response:
     member = session.user
     scores = {r.idea.id: r.result for r in board.ranking()}
     rows = [
-        (idea, board.state(idea, member),
-         scores.get(idea.id) if board.sees_others(idea, member) else None)
+        (
+            idea,
+            board.state(idea, member),
+            scores.get(idea.id) if board.sees_others(idea, member) else None,
+        )
         for idea in board.assigned_to(member)
-    ]  # fmt: skip
-    return render_contest(request, "contest/jury.html", session, edition=board.edition,
-                          rows=rows, stage=board.edition.stage(contest.clock()))  # fmt: skip
+    ]
+    return render_contest(
+        request,
+        "contest/jury.html",
+        session,
+        edition=board.edition,
+        rows=rows,
+        stage=board.edition.stage(contest.clock()),
+    )
 
 
 async def sheet_form(request: Request) -> Response:
@@ -74,15 +83,18 @@ async def sheet_form(request: Request) -> Response:
         conflict = values.get("conflict") == "yes"
         try:
             if state is PairState.NETWORK_CONFLICT:
-                raise Forbidden(N_("You are from the nominee's own network, so you do not "
-                                   "score it."))  # fmt: skip
+                raise Forbidden(
+                    N_("You are from the nominee's own network, so you do not score it.")
+                )
             errors = sheet_errors(edition.criteria, scores, values.get("comment", ""), conflict)
             if not errors:
-                await selection.save_sheet(member, edition.year, idea.id, scores,
-                                           values.get("comment", ""), conflict)  # fmt: skip
+                await selection.save_sheet(
+                    member, edition.year, idea.id, scores, values.get("comment", ""), conflict
+                )
                 await work.remember_language(member, i18n.current_language())
-                return RedirectResponse(f"/admin/contest/{edition.year}/jury?saved={idea.id}",
-                                        status_code=303)  # fmt: skip
+                return RedirectResponse(
+                    f"/admin/contest/{edition.year}/jury?saved={idea.id}", status_code=303
+                )
             status = 400
         except LiveError as problem:
             error, status = error_text(problem), problem.status

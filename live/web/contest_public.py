@@ -134,8 +134,9 @@ async def private_page(
 ) -> Response:
     """The private page of the idea as saved, with a problem with its files shown."""
     edition, _ = await services(request).contest.edition(idea.year)
-    return await _form_page(request, edition, idea, idea.answers, {}, status_code,
-                            attachment_error=attachment_error)  # fmt: skip
+    return await _form_page(
+        request, edition, idea, idea.answers, {}, status_code, attachment_error=attachment_error
+    )
 
 
 async def _save(request: Request, edition: Edition, idea: Idea | None) -> Response:
@@ -183,8 +184,9 @@ async def _save(request: Request, edition: Edition, idea: Idea | None) -> Respon
         else:
             notice, event = "submitted", notices.Event.SUBMITTED
     path = request.app.url_path_for("idea_link", link=contest.link_for(saved))
-    return RedirectResponse(f"{path}?{notice}=1", status_code=303,
-                            background=news_later(request, saved.id, event))  # fmt: skip
+    return RedirectResponse(
+        f"{path}?{notice}=1", status_code=303, background=news_later(request, saved.id, event)
+    )
 
 
 async def new_idea(request: Request) -> Response:
@@ -218,9 +220,11 @@ async def withdraw_idea(request: Request) -> Response:
     if request.method == "POST":
         withdrawn = await contest.withdraw_idea(idea.id)
         path = request.app.url_path_for("idea_link", link=link)
-        return RedirectResponse(f"{path}?withdrawn=1", status_code=303,
-                                background=news_later(request, withdrawn.id,
-                                                      notices.Event.WITHDRAWN))  # fmt: skip
+        return RedirectResponse(
+            f"{path}?withdrawn=1",
+            status_code=303,
+            background=news_later(request, withdrawn.id, notices.Event.WITHDRAWN),
+        )
     edition.require(Stage.SUBMISSION, contest.clock())
     ideas.check_withdrawable(idea.status)
     return services(request).templates.render(request, "contest/public_withdraw.html", {

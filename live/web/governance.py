@@ -75,11 +75,19 @@ async def audit_log(request: Request) -> Response:
     rows = [(entry, audit_words.action_words(entry), names.subject(entry)) for entry in page]
     filters = {key: value for key, value in (("subject", subject), ("who", who)) if value}
     return render_admin(
-        request, "admin/audit.html", session, rows=rows, older=older, subject=subject,
-        who=who, subject_name=subject_name, searched_to=searched_to,
-        filters=urlencode(filters), kinds=audit_words.KINDS,
+        request,
+        "admin/audit.html",
+        session,
+        rows=rows,
+        older=older,
+        subject=subject,
+        who=who,
+        subject_name=subject_name,
+        searched_to=searched_to,
+        filters=urlencode(filters),
+        kinds=audit_words.KINDS,
         people=sorted(u.email for u in await store.list_users()),
-    )  # fmt: skip
+    )
 
 
 async def _filtered_page(

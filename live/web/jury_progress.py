@@ -69,14 +69,25 @@ async def assign(
     board = await work.board(year)
     directory = await services(request).contest.directory()
     return render_contest(
-        request, "contest/jury_assign.html", session, status_code=status_code,
-        board=board, networks=directory.networks, error=error,
-        override_error=override_error, reason_max=REASON_MAX, state_words=STATE_WORDS,
-        conflicts=[(idea, member) for idea in board.nominees for member in board.members
-                   if board.assignments.assigned(idea.id, member.id)
-                   and board.network_conflict(idea, member)],
+        request,
+        "contest/jury_assign.html",
+        session,
+        status_code=status_code,
+        board=board,
+        networks=directory.networks,
+        error=error,
+        override_error=override_error,
+        reason_max=REASON_MAX,
+        state_words=STATE_WORDS,
+        conflicts=[
+            (idea, member)
+            for idea in board.nominees
+            for member in board.members
+            if board.assignments.assigned(idea.id, member.id)
+            and board.network_conflict(idea, member)
+        ],
         saved="saved" in request.query_params,
-    )  # fmt: skip
+    )
 
 
 async def override(request: Request) -> Response:
@@ -113,10 +124,16 @@ async def progress(request: Request) -> Response:
         if member_id in reminders:
             reminded = (board.member(member_id), reminders[member_id])
     return render_contest(
-        request, "contest/jury_progress.html", session, board=board,
-        state_words=STATE_WORDS, missing={m.id: board.missing(m) for m in board.members},
-        reminders=reminders, reminded=reminded, again="again" in request.query_params,
-    )  # fmt: skip
+        request,
+        "contest/jury_progress.html",
+        session,
+        board=board,
+        state_words=STATE_WORDS,
+        missing={m.id: board.missing(m) for m in board.members},
+        reminders=reminders,
+        reminded=reminded,
+        again="again" in request.query_params,
+    )
 
 
 async def remind(request: Request) -> Response:
@@ -138,11 +155,14 @@ async def remind(request: Request) -> Response:
             request, str(request.app.url_path_for("jury_list", year=year))
         )
         mailed = await send_jury_reminder(
-            services(request).settings, member.email,
-            await work.language_of(member) or "nb", edition=board.edition.title,
+            services(request).settings,
+            member.email,
+            await work.language_of(member) or "nb",
+            edition=board.edition.title,
             deadline=format_local(board.edition.jury_deadline),
-            missing=[idea.title for idea in missing], link=link,
-        )  # fmt: skip
+            missing=[idea.title for idea in missing],
+            link=link,
+        )
         await work.reminder_sent(session.user.email, year, member, mailed)
     target = request.url_for("jury_progress", year=year).include_query_params(
         reminded=member.id, **({} if reminder.fresh else {"again": 1})
@@ -151,11 +171,20 @@ async def remind(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/contest/{year:id}/jury/assign", assign, methods=["GET", "POST"],
-          name="jury_assign"),
-    Route("/admin/contest/{year:id}/jury/assign/override", override, methods=["POST"],
-          name="jury_override"),
+    Route(
+        "/admin/contest/{year:id}/jury/assign", assign, methods=["GET", "POST"], name="jury_assign"
+    ),
+    Route(
+        "/admin/contest/{year:id}/jury/assign/override",
+        override,
+        methods=["POST"],
+        name="jury_override",
+    ),
     Route("/admin/contest/{year:id}/jury/progress", progress, name="jury_progress"),
-    Route("/admin/contest/{year:id}/jury/progress/{member_id:id}/remind", remind,
-          methods=["POST"], name="jury_remind"),
-]  # fmt: skip
+    Route(
+        "/admin/contest/{year:id}/jury/progress/{member_id:id}/remind",
+        remind,
+        methods=["POST"],
+        name="jury_remind",
+    ),
+]
