@@ -131,29 +131,35 @@ def check_settings(method: Method, finalists: int, raw: Mapping[str, object]) ->
     except ValueError:
         raise BadRequest(
             N_("Who may vote (eligibility) must be open or badge, not %(value)s."),
-            field="eligibility", value=eligibility,
-        ) from None  # fmt: skip
+            field="eligibility",
+            value=eligibility,
+        ) from None
     try:
         clean_rule = TieRule.LOTS if _absent(rule) else TieRule(str(rule))
     except ValueError:
         raise BadRequest(
             N_("The tie rule (tie_rule) must be lots or decision, not %(value)s."),
-            field="tie_rule", value=rule,
-        ) from None  # fmt: skip
+            field="tie_rule",
+            value=rule,
+        ) from None
     clean_limit = None
     if method is Method.APPROVAL:
         clean_limit = _whole(limit)
         if clean_limit is None or not 1 <= clean_limit < finalists:
             raise BadRequest(
-                N_("Approval voting needs max_choices: how many finalists a voter may "
-                   "approve, a whole number from 1 to %(max)s."),
-                field="max_choices", max=finalists - 1,
-            )  # fmt: skip
+                N_(
+                    "Approval voting needs max_choices: how many finalists a voter may "
+                    "approve, a whole number from 1 to %(max)s."
+                ),
+                field="max_choices",
+                max=finalists - 1,
+            )
     elif not _absent(limit):
         raise BadRequest(
             N_("max_choices is only for approval voting; leave it out for %(method)s."),
-            field="max_choices", method=method.value,
-        )  # fmt: skip
+            field="max_choices",
+            method=method.value,
+        )
     expected = check_expected_voters(raw.get("expected_voters"))
     return PollSettings(clean_eligibility, clean_limit, clean_rule, expected)
 
@@ -165,10 +171,13 @@ def check_expected_voters(value: object) -> int | None:
     number = _whole(value)
     if number is None or not 1 <= number <= EXPECTED_VOTERS_MAX:
         raise BadRequest(
-            N_("The expected number of voters (expected_voters) must be a whole number "
-               "from 1 to %(max)s."),
-            field="expected_voters", max=EXPECTED_VOTERS_MAX,
-        )  # fmt: skip
+            N_(
+                "The expected number of voters (expected_voters) must be a whole number "
+                "from 1 to %(max)s."
+            ),
+            field="expected_voters",
+            max=EXPECTED_VOTERS_MAX,
+        )
     return number
 
 

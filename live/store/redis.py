@@ -89,20 +89,28 @@ def _resolution(raw: str) -> TieResolution:
 
 def _poll(fields: Mapping[Any, Any]) -> Poll:
     return Poll(
-        id=int(fields["id"]), code=fields["code"], title=fields["title"],
-        method=Method(fields["method"]), winners=int(fields["winners"]),
-        status=PollStatus(fields["status"]), hide_counts=fields["hide_counts"] == "1",
-        revealed=int(fields["revealed"]), version=int(fields["version"]),
+        id=int(fields["id"]),
+        code=fields["code"],
+        title=fields["title"],
+        method=Method(fields["method"]),
+        winners=int(fields["winners"]),
+        status=PollStatus(fields["status"]),
+        hide_counts=fields["hide_counts"] == "1",
+        revealed=int(fields["revealed"]),
+        version=int(fields["version"]),
         finalists=tuple(Finalist(**f) for f in json.loads(fields["finalists"])),
-        created_at=fields["created_at"], opened_at=fields.get("opened_at"),
+        created_at=fields["created_at"],
+        opened_at=fields.get("opened_at"),
         closed_at=fields.get("closed_at"),
         closes_at_ms=int(fields["closes_at_ms"]) if fields.get("closes_at_ms") else None,
         show_results=fields.get("show_results") == "1",
         settings=PollSettings(
-            Eligibility(fields.get("eligibility") or "open"), _number(fields.get("max_choices")),
-            TieRule(fields.get("tie_rule") or "lots"), _number(fields.get("expected_voters")),
+            Eligibility(fields.get("eligibility") or "open"),
+            _number(fields.get("max_choices")),
+            TieRule(fields.get("tie_rule") or "lots"),
+            _number(fields.get("expected_voters")),
         ),
-    )  # fmt: skip
+    )
 
 
 def _number(raw: Any) -> int | None:
@@ -463,11 +471,14 @@ class RedisStore(RedisAccounts, RedisRecords):
 
     # Badges and exclusions -----------------------------------------------------
     async def add_badges(self, poll_id: int, codes: Sequence[str], *, actor: str) -> None:
-        answer = self._check(await self._run(
-            "ADD_BADGES",
-            [f"{P}poll:{poll_id}", f"{P}badges:{poll_id}", f"{P}badge-polls", *AUDIT_KEYS],
-            [poll_id, now_iso(), actor, *codes],
-        ), poll_id)  # fmt: skip
+        answer = self._check(
+            await self._run(
+                "ADD_BADGES",
+                [f"{P}poll:{poll_id}", f"{P}badges:{poll_id}", f"{P}badge-polls", *AUDIT_KEYS],
+                [poll_id, now_iso(), actor, *codes],
+            ),
+            poll_id,
+        )
         if answer[0] == "conflict":
             raise Conflict(N_("Badges cannot be added once the poll is closed."))
         if answer[0] == "taken":
@@ -497,12 +508,20 @@ class RedisStore(RedisAccounts, RedisRecords):
         return None if raw is None else _badge(code, int(str(poll_id)), raw, bool(used))
 
     async def revoke_badge(self, poll_id: int, code: str, *, actor: str) -> Badge:
-        answer = self._check(await self._run(
-            "REVOKE_BADGE",
-            [f"{P}poll:{poll_id}", f"{P}badges:{poll_id}", f"{P}ballots:{poll_id}",
-             f"{P}counts:{poll_id}", *AUDIT_KEYS],
-            [poll_id, code, now_iso(), actor],
-        ), poll_id)  # fmt: skip
+        answer = self._check(
+            await self._run(
+                "REVOKE_BADGE",
+                [
+                    f"{P}poll:{poll_id}",
+                    f"{P}badges:{poll_id}",
+                    f"{P}ballots:{poll_id}",
+                    f"{P}counts:{poll_id}",
+                    *AUDIT_KEYS,
+                ],
+                [poll_id, code, now_iso(), actor],
+            ),
+            poll_id,
+        )
         if answer[0] == "unknown":
             raise NotFound(N_("This poll has no badge with the code %(code)s."), code=code)
         if answer[0] == "already":
@@ -516,12 +535,21 @@ class RedisStore(RedisAccounts, RedisRecords):
         return badge
 
     async def exclude_flagged(self, poll_id: int, note: str, *, actor: str) -> Exclusion:
-        answer = self._check(await self._run(
-            "EXCLUDE_FLAGGED",
-            [f"{P}poll:{poll_id}", f"{P}ballots:{poll_id}", f"{P}counts:{poll_id}",
-             f"{P}exclusions:{poll_id}", f"{P}seq:exclusion", *AUDIT_KEYS],
-            [poll_id, note, now_iso(), actor],
-        ), poll_id)  # fmt: skip
+        answer = self._check(
+            await self._run(
+                "EXCLUDE_FLAGGED",
+                [
+                    f"{P}poll:{poll_id}",
+                    f"{P}ballots:{poll_id}",
+                    f"{P}counts:{poll_id}",
+                    f"{P}exclusions:{poll_id}",
+                    f"{P}seq:exclusion",
+                    *AUDIT_KEYS,
+                ],
+                [poll_id, note, now_iso(), actor],
+            ),
+            poll_id,
+        )
         if answer[0] == "conflict":
             raise Conflict(N_("Ballots can be excluded only while voting is open."))
         if answer[0] == "none":

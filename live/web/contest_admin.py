@@ -148,9 +148,13 @@ async def edition_form(request: Request) -> Response:
 
 
 async def edition_page(
-    request: Request, session: Session | None = None, error: str | None = None,
-    status_code: int = 200, values: dict[str, str] | None = None, error_field: str | None = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: Session | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+    error_field: str | None = None,
+) -> Response:
     """The edition's stages and links; for organisers its numbers and the finalist page's
     state (after a refused change to it, the error and what was typed)."""
     session = session or await require_session(request, EVERYONE)
@@ -185,8 +189,11 @@ def _listed(session: Session, idea: Idea) -> bool:
     network's ideas that the sender withdrew (named only: they are out of the running)."""
     if _visible(session, idea):
         return True
-    return (session.user.role is Role.COORDINATOR and idea.status == "withdrawn"
-            and idea.network_id == session.user.network_id)  # fmt: skip
+    return (
+        session.user.role is Role.COORDINATOR
+        and idea.status == "withdrawn"
+        and idea.network_id == session.user.network_id
+    )
 
 
 def _filters(session: Session) -> tuple[list[str], str]:
@@ -203,9 +210,12 @@ async def idea_list(request: Request) -> Response:
 
 
 async def _idea_list(
-    request: Request, session: Session, error: str | None = None,
-    ticked: Collection[int] = (), status_code: int = 200,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: Session,
+    error: str | None = None,
+    ticked: Collection[int] = (),
+    status_code: int = 200,
+) -> Response:
     """The ideas by network, filtered by state (`?status=`, with a count for each filter),
     each with a box to tick for comparing."""
     contest, selection = services(request).contest, services(request).selection
@@ -222,14 +232,24 @@ async def _idea_list(
         groups.setdefault(idea.network_id, []).append(idea)
     used = Counter(n.network_id for n in nominations.values())
     return render_contest(
-        request, "contest/ideas.html", session, status_code=status_code, edition=edition,
-        groups=groups, states=states, nominations=nominations, networks=directory.networks,
+        request,
+        "contest/ideas.html",
+        session,
+        status_code=status_code,
+        edition=edition,
+        groups=groups,
+        states=states,
+        nominations=nominations,
+        networks=directory.networks,
         places={network: places_left(used[network]) for network in directory.networks},
-        stage=edition.stage(contest.clock()), filters=offered, chosen=chosen,
-        counts=filter_counts(states.values(), offered), openable={
-            i.id for i in listed if _visible(session, i)
-        }, error=error, ticked=set(ticked),
-    )  # fmt: skip
+        stage=edition.stage(contest.clock()),
+        filters=offered,
+        chosen=chosen,
+        counts=filter_counts(states.values(), offered),
+        openable={i.id for i in listed if _visible(session, i)},
+        error=error,
+        ticked=set(ticked),
+    )
 
 
 async def compare(request: Request) -> Response:

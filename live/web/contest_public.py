@@ -227,10 +227,16 @@ async def withdraw_idea(request: Request) -> Response:
         )
     edition.require(Stage.SUBMISSION, contest.clock())
     ideas.check_withdrawable(idea.status)
-    return services(request).templates.render(request, "contest/public_withdraw.html", {
-        "edition": edition, "idea": idea, "link": link,
-        "deadline": format_local(edition.submission_deadline),
-    })  # fmt: skip
+    return services(request).templates.render(
+        request,
+        "contest/public_withdraw.html",
+        {
+            "edition": edition,
+            "idea": idea,
+            "link": link,
+            "deadline": format_local(edition.submission_deadline),
+        },
+    )
 
 
 routes = [
